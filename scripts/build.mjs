@@ -1,0 +1,73 @@
+// Bundles every target with esbuild. Entries that do not exist yet are skipped,
+// so the build works while parts of the tree are still being written.
+import { build } from 'esbuild';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const quiet = process.argv.includes('--quiet');
+const production = process.argv.includes('--production');
+const log = (...a) => { if (!quiet) console.log(...a); };
+
+const nodeTargets = [
+  { in: 'src/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
+  { in: 'server/backend.ts', out: 'dist/backend.js' },
+  { in: 'server/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+];
+const browserTargets = [{ in: 'webview/main.ts', out: 'media/webview/panel.js' }];
+
+async function bundleNode(t) {
+  await build({
+    entryPoints: [join(root, t.in)],
+    outfile: join(root, t.out),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: t.external ?? [],
+    sourcemap: !production,
+    minify: production,
+    legalComments: 'none',
+    banner: t.banner ? { js: t.banner } : undefined,
+    logLevel: 'warning',
+  });
+  if (t.banner) chmodSync(join(root, t.out), 0o755);
+}
+
+async function bundleBrowser(t) {
+  await build({
+    entryPoints: [join(root, t.in)],
+    outfile: join(root, t.out),
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    sourcemap: !production,
+    minify: production,
+    legalComments: 'none',
+    loader: { '.css': 'css' },
+    logLevel: 'warning',
+  });
+}
+
+function copyAssets() {
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  // sql.js looks for its wasm beside the bundle that loads it.
+  copyFileSync(join(root, 'node_modules/sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
+  const codicons = join(root, 'node_modules/@vscode/codicons/dist');
+  if (existsSync(join(root, browserTargets[0].in)) && existsSync(codicons)) {
+    const out = join(root, 'media/webview/codicons');
+    mkdirSync(out, { recursive: true });
+    for (const f of readdirSync(codicons)) if (/\.(css|ttf)$/.test(f)) copyFileSync(join(codicons, f), join(out, f));
+  }
+}
+
+const started = Date.now();
+const present = (t) => existsSync(join(root, t.in));
+await Promise.all([
+  ...nodeTargets.filter(present).map(bundleNode),
+  ...browserTargets.filter(present).map(bundleBrowser),
+]);
+copyAssets();
+log(`build: ${[...nodeTargets, ...browserTargets].filter(present).map((t) => t.out).join(', ')} in ${Date.now() - started} ms`);

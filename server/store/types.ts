@@ -1,0 +1,98 @@
+// The contract of the evidence store, as the engine and the API use it.
+// Every durable change appends one row to the journal (the unified timeline);
+// the returned TimelineEvent's `seq` is what the SSE stream sends as its id.
+import type {
+  AuditEvent,
+  Decision,
+  Incident,
+  LifecycleEvent,
+  Run,
+  Sample,
+  TimelineEvent,
+  TimelineKind,
+  Workspace,
+} from '../protocol/domain';
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+  has_more: boolean;
+}
+
+export interface PageQuery {
+  /** 1..500 */
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string | null;
+}
+
+/** A journal entry's extra facts when a record change is worth a timeline row. */
+export interface JournalNote {
+  summary: string;
+  request_id?: string | null;
+}
+
+export interface IdempotencyRecord {
+  key: string;
+  /** Route label, e.g. `POST /v1/process/kill`. */
+  endpoint: string;
+  request_hash: string;
+  status: number;
+  body: string;
+  content_type: string;
+  created_at: number;
+}
+
+export interface StoreHealth {
+  path: string | null;
+  writable: boolean;
+  dirty: boolean;
+  lastSaveAt: number | null;
+  lastSaveMs: number | null;
+  lastError: string | null;
+  sizeBytes: number;
+}
+
+export interface EvidenceStore {
+  // ---- writes (redaction is applied inside the store, whatever the caller did) ----
+  /** Insert or update a run; appends a journal row only when `note` is given. */
+  upsertRun(run: Run, note?: JournalNote): TimelineEvent | null;
+  /** Downsampled and capped per run inside the store. */
+  addSample(sample: Sample): void;
+  addDecision(decision: Decision): TimelineEvent;
+  upsertIncident(incident: Incident, note?: JournalNote): TimelineEvent | null;
+  addLifecycle(event: LifecycleEvent): TimelineEvent;
+  addAudit(event: AuditEvent): TimelineEvent;
+
+  upsertWorkspace(ws: Workspace): void;
+  deleteWorkspace(id: string): boolean;
+  getIdempotency(key: string, endpoint: string): IdempotencyRecord | null;
+  putIdempotency(record: IdempotencyRecord): void;
+
+  // ---- reads ----
+  getRun(id: string): Run | null;
+  listRuns(q: PageQuery & { workspace_id?: string; owner?: string; job_id?: string; active?: boolean }): Page<Run>;
+  samples(runId: string, range?: { from?: number; to?: number; limit?: number }): Sample[];
+  getDecision(id: string): Decision | null;
+  decisionsForRun(runId: string, limit?: number): Decision[];
+  getIncident(id: string): Incident | null;
+  listIncidents(
+    q: PageQuery & { workspace_id?: string; status?: string; kind?: string; run_id?: string; owner?: string },
+  ): Page<Incident>;
+  timeline(q: PageQuery & { kinds?: TimelineKind[]; run_id?: string; workspace_id?: string; owner?: string }): Page<TimelineEvent>;
+  /** Everything about one incident: its run's lifecycle, decisions, the incident rows and audit events, oldest first. */
+  incidentChain(incidentId: string): TimelineEvent[];
+  /** Journal rows with seq > after, oldest first (SSE replay). */
+  eventsAfter(after: number, limit: number): TimelineEvent[];
+  eventsByRequest(requestId: string, limit?: number): TimelineEvent[];
+  latestSeq(): number;
+  getWorkspace(id: string): Workspace | null;
+  listWorkspaces(): Workspace[];
+
+  // ---- lifecycle ----
+  health(): StoreHealth;
+  /** Writes pending changes now (atomic temp file + fsync + rename). */
+  flush(): Promise<void>;
+  /** Flushes, releases the lock and frees memory. */
+  close(): Promise<void>;
+}

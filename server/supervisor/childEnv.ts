@@ -1,0 +1,26 @@
+// The environment a supervised job gets: the task's own, unbuffered Python and
+// forced colour unless the task says otherwise, a job token that marks every
+// descendant, and none of FlowForge's own secrets.
+
+/** Variables that hold FlowForge credentials; a job must never inherit them. */
+const OWN_SECRETS = /^FLOWFORGE_(API_KEY|ADMIN_KEY|ADMIN_TOKEN|READ_KEY|SUBMIT_KEY|BACKEND_TOKEN|KEYS?)$/;
+
+export function buildChildEnv(
+  base: NodeJS.ProcessEnv,
+  taskEnv: Record<string, string> | undefined,
+  marks: { runId: string; token: string },
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(taskEnv ?? {})) env[k] = v;
+  for (const k of Object.keys(env)) if (OWN_SECRETS.test(k)) delete env[k];
+  // Electron's node mode must not leak into jobs started from the VS Code backend.
+  delete env.ELECTRON_RUN_AS_NODE;
+  env.PYTHONUNBUFFERED ??= '1';
+  env.FORCE_COLOR ??= '1';
+  env.FLOWFORGE_RUN_ID = marks.runId;
+  env.FLOWFORGE_JOB_TOKEN = marks.token;
+  return env;
+}
+
+export const isOwnSecretVar = (name: string): boolean => OWN_SECRETS.test(name);

@@ -1,0 +1,132 @@
+// Follows one job's process tree across snapshots: every descendant, including
+// those that left the job's process group with setsid, and turns CPU-time
+// deltas into "percent of one core" for the whole tree.
+import { identityOf, type ProcInfo, type ProcessSnapshot } from './processTable';
+
+export interface TreeReading {
+  t: number;
+  /** Percent of one core summed over the tree; null when no member had two readings yet. */
+  cpuPercent: number | null;
+  rssBytes: number;
+  procs: number;
+  /** Processes first seen in this tick. */
+  spawned: number;
+  /** Tracked processes that went away since the previous tick. */
+  exited: number;
+  /** Members that are outside the job's process group (escapees). */
+  escaped: number;
+}
+
+export interface TrackedProc {
+  pid: number;
+  startTime: number;
+  pgid: number;
+  sid: number;
+  ppid: number;
+}
+
+interface Seen {
+  proc: ProcInfo;
+  /** CPU time (own) at first sight: the baseline, never a reading by itself. */
+  firstCpuMs: number;
+  lastT: number;
+}
+
+export class TreeTracker {
+  private seen = new Map<string, Seen>();
+  private lastT: number | null = null;
+
+  /**
+   * @param rootPid the job's direct child
+   * @param pgid the job's process group (the root's pid on POSIX)
+   */
+  constructor(
+    readonly rootPid: number,
+    readonly pgid: number,
+  ) {}
+
+  /** The live members of the tree in a snapshot (zombies excluded). */
+  members(snapshot: ProcessSnapshot): ProcInfo[] {
+    const { procs } = snapshot;
+    const children = new Map<number, number[]>();
+    for (const p of procs.values()) {
+      const list = children.get(p.ppid);
+      if (list) list.push(p.pid);
+      else children.set(p.ppid, [p.pid]);
+    }
+    const seeds: number[] = [this.rootPid];
+    for (const p of procs.values()) {
+      if (p.pgid === this.pgid) seeds.push(p.pid);
+      else if (this.seen.has(identityOf(p))) seeds.push(p.pid); // known escapee, maybe reparented
+    }
+    const out = new Map<number, ProcInfo>();
+    const stack = seeds;
+    while (stack.length) {
+      const pid = stack.pop()!;
+      if (out.has(pid)) continue;
+      const p = procs.get(pid);
+      if (!p) continue;
+      out.set(pid, p);
+      for (const c of children.get(pid) ?? []) stack.push(c);
+    }
+    return [...out.values()].filter((p) => p.state !== 'Z' && p.state !== 'X');
+  }
+
+  /** Takes one snapshot into account and returns the tree's reading for it. */
+  observe(snapshot: ProcessSnapshot): TreeReading {
+    const members = this.members(snapshot);
+    const current = new Map(members.map((p) => [identityOf(p), p]));
+    const byPid = new Map(members.map((p) => [p.pid, p]));
+    const dtMs = this.lastT === null ? 0 : snapshot.t - this.lastT;
+
+    let cpuMs = 0;
+    let haveReading = false;
+    let spawned = 0;
+    let rss = 0;
+    let escaped = 0;
+    for (const [id, p] of current) {
+      rss += p.rssBytes;
+      if (p.pgid !== this.pgid) escaped++;
+      const prev = this.seen.get(id);
+      if (!prev) {
+        spawned++;
+        continue; // first sight: a baseline, not a reading
+      }
+      haveReading = true;
+      cpuMs += Math.max(0, p.cpuMs - prev.proc.cpuMs);
+      // Children reaped by this member since last tick: their CPU lands here.
+      cpuMs += Math.max(0, p.childCpuMs - prev.proc.childCpuMs);
+    }
+
+    let exited = 0;
+    for (const [id, s] of this.seen) {
+      if (current.has(id)) continue;
+      exited++;
+      // Its reaped total is now in its parent's childCpuMs; take out what we
+      // already counted for it so the tree total is not counted twice.
+      const parent = byPid.get(s.proc.ppid);
+      if (parent && this.seen.has(identityOf(parent))) cpuMs -= s.proc.cpuMs - s.firstCpuMs;
+    }
+
+    for (const [id, p] of current) {
+      const prev = this.seen.get(id);
+      this.seen.set(id, { proc: p, firstCpuMs: prev ? prev.firstCpuMs : p.cpuMs, lastT: snapshot.t });
+    }
+    for (const id of [...this.seen.keys()]) if (!current.has(id)) this.seen.delete(id);
+
+    const cpuPercent = haveReading && dtMs > 0 ? (Math.max(0, cpuMs) / dtMs) * 100 : null;
+    this.lastT = snapshot.t;
+    return { t: snapshot.t, cpuPercent, rssBytes: rss, procs: current.size, spawned, exited, escaped };
+  }
+
+  /** Every process this tracker currently knows as part of the tree. */
+  tracked(): TrackedProc[] {
+    return [...this.seen.values()].map(({ proc }) => ({
+      pid: proc.pid,
+      startTime: proc.startTime,
+      pgid: proc.pgid,
+      sid: proc.sid,
+      ppid: proc.ppid,
+    }));
+  }
+}
