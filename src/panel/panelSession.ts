@@ -1,0 +1,344 @@
+// The host half of the incident panel, free of 'vscode' so it can be driven by
+// tests: validates what the webview sends, asks the backend, answers, and
+// relays live backend events. One session per open panel.
+import type { Logger } from '../../server/util/logger';
+import {
+  PanelEvent,
+  WebviewToHost,
+  type HostCommandName,
+  type HostToWebview,
+  type IncidentDetail,
+  type PanelState,
+  type TimelinePage,
+  type WebviewCommand,
+} from '../../server/protocol/panel';
+import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE } from '../../server/protocol/panelDefaults';
+import type { BackendEvent, Disposable, PanelBackend } from './panelBackend';
+
+/** What the session needs from the panel it lives in. */
+export interface PanelHost {
+  /** Deliver a message to the webview; false (or a rejection) when it was dropped. */
+  post(msg: HostToWebview): PromiseLike<boolean> | boolean;
+  runCommand(command: HostCommandName): PromiseLike<unknown>;
+  writeClipboard(text: string): PromiseLike<void>;
+}
+
+export interface PanelSessionOptions {
+  backend: PanelBackend;
+  host: PanelHost;
+  logger: Logger;
+  /** State restored by the serializer after a reload. */
+  state?: PanelState;
+  /** How long live events are gathered before the detail or timeline is re-read (ms). */
+  refreshDelayMs?: number;
+}
+
+const commandIds: Record<HostCommandName, string> = {
+  runDemo: 'FlowForge: Run Demo',
+  superviseTask: 'FlowForge: Supervise Task',
+};
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class PanelSession implements Disposable {
+  private state: PanelState;
+  /** The webview said `ready` and has not been hidden since: messages reach it. */
+  private live = false;
+  /** A navigation asked for while the webview was not live wins over the webview's own state. */
+  private navigated = false;
+  private selectedRunId: string | null = null;
+  private timelineHeadSeq: number | null = null;
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly subscription: Disposable;
+  private disposed = false;
+  private readonly refreshDelayMs: number;
+
+  constructor(private readonly opts: PanelSessionOptions) {
+    this.state = opts.state ?? DEFAULT_PANEL_STATE;
+    this.refreshDelayMs = opts.refreshDelayMs ?? 250;
+    this.subscription = opts.backend.onEvent((e) => this.onBackendEvent(e));
+  }
+
+  get currentState(): PanelState {
+    return this.state;
+  }
+
+  /** The panel went to the background: its webview is destroyed until it says `ready` again. */
+  hidden(): void {
+    this.live = false;
+  }
+
+  /** The panel is visible again while its webview survived (e.g. moved): send everything anew. */
+  async visible(): Promise<void> {
+    if (this.live) await this.sendFull();
+  }
+
+  /** Bring the panel to a view, e.g. one incident from the status bar or a notification. */
+  async show(incidentId?: string): Promise<void> {
+    if (incidentId) this.state = { ...this.state, view: 'incident', incident_id: incidentId };
+    if (this.live) await this.sendFull();
+    else if (incidentId) this.navigated = true;
+  }
+
+  /** Handle one message from the webview. Invalid ones are logged and dropped. */
+  async handle(raw: unknown): Promise<void> {
+    if (this.disposed) return;
+    const parsed = WebviewToHost.safeParse(raw);
+    if (!parsed.success) {
+      this.dropInvalid(raw, parsed.error.issues);
+      return;
+    }
+    const msg = parsed.data;
+    try {
+      await this.dispatch(msg);
+    } catch (err) {
+      this.opts.logger.warn('panel: request failed', { type: msg.type, error: errorText(err) });
+      this.post({ type: 'error', request_id: msg.id, params: { message: errorText(err) } });
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.live = false;
+    this.subscription.dispose();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private async dispatch(msg: WebviewToHost): Promise<void> {
+    switch (msg.type) {
+      case 'ready':
+        return this.onReady(msg);
+      case 'state/changed':
+        return this.adoptState(msg.params.state);
+      case 'incidents/list':
+        return this.listIncidents(msg);
+      case 'incident/open':
+        return this.openIncident(msg);
+      case 'timeline/list':
+        return this.listTimeline(msg);
+      case 'run/stop':
+      case 'run/restart':
+        return this.actOnRun(msg);
+      case 'command/run':
+        return this.runCommand(msg);
+      case 'clipboard/write':
+        return this.writeClipboard(msg);
+    }
+  }
+
+  private async onReady(msg: WebviewCommand<'ready'>): Promise<void> {
+    if (!this.navigated && msg.params.state) this.state = msg.params.state;
+    this.navigated = false;
+    this.live = true;
+    await this.sendFull();
+  }
+
+  private adoptState(next: PanelState): void {
+    if (next.incident_id !== this.state.incident_id) this.selectedRunId = null;
+    this.state = next;
+  }
+
+  private async listIncidents(msg: WebviewCommand<'incidents/list'>): Promise<void> {
+    const { filters, cursor, limit } = msg.params;
+    this.state = { ...this.state, filters };
+    const page = await this.opts.backend.listIncidents({ limit, cursor, ...filters });
+    this.post({ type: 'incidents/page', request_id: msg.id, params: { filters, cursor, page } });
+  }
+
+  private async openIncident(msg: WebviewCommand<'incident/open'>): Promise<void> {
+    const id = msg.params.incident_id;
+    this.adoptState({ ...this.state, view: 'incident', incident_id: id });
+    const detail = await this.opts.backend.incidentDetail(id);
+    if (this.state.incident_id !== id) return;
+    this.selectDetail(detail);
+    this.post({ type: 'incident/detail', request_id: msg.id, params: { detail } });
+  }
+
+  private async listTimeline(msg: WebviewCommand<'timeline/list'>): Promise<void> {
+    const { kinds, workspace_id, cursor, limit } = msg.params;
+    if (cursor === null) {
+      this.state = { ...this.state, timeline_kinds: kinds, filters: { ...this.state.filters, workspace_id } };
+    }
+    const page = await this.opts.backend.timeline({ limit, cursor, kinds, workspace_id });
+    if (cursor === null) this.noteTimelineHead(page);
+    this.post({ type: 'timeline/page', request_id: msg.id, params: { kinds, workspace_id, cursor, page } });
+  }
+
+  private async actOnRun(msg: WebviewCommand<'run/stop' | 'run/restart'>): Promise<void> {
+    const { run_id, reason } = msg.params;
+    const verb = msg.type === 'run/stop' ? 'Stop' : 'Restart';
+    try {
+      if (msg.type === 'run/stop') await this.opts.backend.stopRun(run_id, reason);
+      else await this.opts.backend.restartRun(run_id, reason);
+    } catch (err) {
+      this.actionResult(msg, false, `${verb} failed: ${errorText(err)}`);
+      return;
+    }
+    this.opts.logger.info(`panel: ${verb.toLowerCase()} requested`, { run_id, reason });
+    this.actionResult(msg, true, `${verb} requested. The timeline records it with your reason.`);
+    this.schedule('detail', () => this.refreshDetail());
+  }
+
+  private async runCommand(msg: WebviewCommand<'command/run'>): Promise<void> {
+    const { command } = msg.params;
+    try {
+      await this.opts.host.runCommand(command);
+      this.actionResult(msg, true, `Started ${commandIds[command]}.`);
+    } catch (err) {
+      this.actionResult(msg, false, `${commandIds[command]} failed: ${errorText(err)}`);
+    }
+  }
+
+  private async writeClipboard(msg: WebviewCommand<'clipboard/write'>): Promise<void> {
+    await this.opts.host.writeClipboard(msg.params.text);
+    this.actionResult(msg, true, 'Copied to the clipboard.');
+  }
+
+  private actionResult(msg: { type: HostActionType; id: string }, ok: boolean, message: string): void {
+    this.post({ type: 'action/result', request_id: msg.id, params: { action: msg.type, ok, message } });
+  }
+
+  /** Everything the current view needs, in one message: sent on `ready`, on visibility and on navigation. */
+  private async sendFull(): Promise<void> {
+    const asked = this.state;
+    const { backend } = this.opts;
+    const [workspaces, incidents, detail, timeline] = await Promise.allSettled([
+      backend.workspaces(),
+      backend.listIncidents({ limit: INCIDENT_PAGE_SIZE, ...asked.filters }),
+      asked.incident_id ? backend.incidentDetail(asked.incident_id) : Promise.resolve(null),
+      asked.view === 'timeline' ? backend.timeline(this.timelineQuery(asked, null)) : Promise.resolve(null),
+    ]);
+    const problems: string[] = [];
+    const value = <T>(r: PromiseSettledResult<T>, fallback: T, what: string): T => {
+      if (r.status === 'fulfilled') return r.value;
+      problems.push(`${what}: ${errorText(r.reason)}`);
+      return fallback;
+    };
+    const shownDetail = value(detail, null, `Incident ${asked.incident_id ?? ''} could not be loaded`);
+    let state = asked;
+    if (shownDetail) this.selectDetail(shownDetail);
+    else if (asked.incident_id) {
+      state = { ...asked, view: asked.view === 'incident' ? 'incidents' : asked.view, incident_id: null };
+    }
+    if (this.state === asked) this.state = state;
+    const shownTimeline = value(timeline, null, 'The timeline could not be loaded');
+    if (shownTimeline) this.noteTimelineHead(shownTimeline);
+    this.post({
+      type: 'state/full',
+      params: {
+        state,
+        workspaces: value(workspaces, [], 'The folder list could not be loaded'),
+        incidents: value(incidents, { items: [], next_cursor: null, has_more: false }, 'Incidents could not be loaded'),
+        detail: shownDetail,
+        timeline: shownTimeline,
+        error: problems.length ? problems.join('. ') : null,
+      },
+    });
+  }
+
+  private onBackendEvent(raw: BackendEvent): void {
+    if (this.disposed) return;
+    const parsed = PanelEvent.safeParse(raw);
+    if (!parsed.success) {
+      this.opts.logger.debug('panel: dropped a backend event that does not fit the schema', {
+        kind: raw?.kind,
+        issue: parsed.error.issues[0]?.message,
+      });
+      return;
+    }
+    if (!this.live) return; // the next `ready` sends the full state anyway
+    const e = parsed.data;
+    if (e.kind === 'sample') {
+      if (e.data.run_id === this.selectedRunId) this.post({ type: 'sample/append', params: { sample: e.data } });
+      return;
+    }
+    if (e.kind === 'incident') this.post({ type: 'incident/upsert', params: { incident: e.data } });
+    const runId = e.kind === 'run' ? e.data.id : e.data.run_id;
+    const touchesSelection =
+      (e.kind === 'incident' && e.data.id === this.state.incident_id) ||
+      (runId !== null && runId === this.selectedRunId);
+    if (touchesSelection) this.schedule('detail', () => this.refreshDetail());
+    if (this.state.view === 'timeline') this.schedule('timeline', () => this.refreshTimelineHead());
+  }
+
+  private async refreshDetail(): Promise<void> {
+    const id = this.state.incident_id;
+    if (!id || !this.live) return;
+    try {
+      const detail = await this.opts.backend.incidentDetail(id);
+      if (this.state.incident_id !== id) return;
+      this.selectDetail(detail);
+      this.post({ type: 'incident/detail', request_id: null, params: { detail } });
+    } catch (err) {
+      this.opts.logger.warn('panel: could not refresh the incident', { incident_id: id, error: errorText(err) });
+    }
+  }
+
+  /** Send the journal rows that arrived since the newest one the webview has. */
+  private async refreshTimelineHead(): Promise<void> {
+    if (!this.live || this.state.view !== 'timeline') return;
+    const query = this.timelineQuery(this.state, null);
+    try {
+      const page = await this.opts.backend.timeline(query);
+      const head = this.timelineHeadSeq;
+      const overlaps = head !== null && page.items.some((e) => e.seq <= head);
+      if (overlaps) {
+        const events = page.items.filter((e) => e.seq > head);
+        if (events.length) this.post({ type: 'timeline/append', params: { events } });
+      } else {
+        // More arrived than one page holds (or nothing was shown yet): start over from the top.
+        const params = { kinds: query.kinds, workspace_id: query.workspace_id, cursor: null, page };
+        this.post({ type: 'timeline/page', request_id: null, params });
+      }
+      this.noteTimelineHead(page);
+    } catch (err) {
+      this.opts.logger.warn('panel: could not refresh the timeline', { error: errorText(err) });
+    }
+  }
+
+  private timelineQuery(state: PanelState, cursor: string | null) {
+    return { limit: TIMELINE_PAGE_SIZE, cursor, kinds: state.timeline_kinds, workspace_id: state.filters.workspace_id };
+  }
+
+  /** Remember the newest row of a first page: live refreshes send only what is newer. */
+  private noteTimelineHead(page: TimelinePage): void {
+    this.timelineHeadSeq = page.items.reduce<number | null>((m, e) => (m === null || e.seq > m ? e.seq : m), null);
+  }
+
+  private selectDetail(detail: IncidentDetail): void {
+    this.selectedRunId = detail.run?.id ?? detail.incident.run_id;
+  }
+
+  private schedule(key: string, fn: () => Promise<void>): void {
+    if (this.timers.has(key) || this.disposed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      void fn();
+    }, this.refreshDelayMs);
+    this.timers.set(key, timer);
+  }
+
+  private dropInvalid(raw: unknown, issues: readonly { path: PropertyKey[]; message: string }[]): void {
+    const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+    const first = issues[0];
+    this.opts.logger.warn('panel: dropped an invalid message from the webview', {
+      type: typeof type === 'string' ? type.slice(0, 40) : typeof type,
+      issue: first ? `${first.path.map(String).join('.') || '(message)'}: ${first.message}` : 'unknown',
+    });
+  }
+
+  private post(msg: HostToWebview): void {
+    if (!this.live || this.disposed) return;
+    Promise.resolve(this.opts.host.post(msg)).then(
+      (delivered) => {
+        if (!delivered) this.opts.logger.debug('panel: message not delivered (webview hidden?)', { type: msg.type });
+      },
+      (err: unknown) => this.opts.logger.warn('panel: posting failed', { type: msg.type, error: errorText(err) }),
+    );
+  }
+}
+
+type HostActionType = 'run/stop' | 'run/restart' | 'command/run' | 'clipboard/write';
