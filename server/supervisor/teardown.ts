@@ -78,11 +78,11 @@ export async function stopTree(
 
   const signalled = new Set<string>();
   const hit = (procs: ProcInfo[], sig: NodeJS.Signals, wholeGroup = true) => {
-    if (wholeGroup) signal(-tracker.pgid, sig);
+    if (wholeGroup && tracker.pgid !== null && tracker.pgid > 1) signal(-tracker.pgid, sig);
     const groups = new Set<number>();
     for (const p of procs) {
       // Groups led by one of our processes are ours too (an escapee's own group).
-      if (p.pgid !== tracker.pgid && p.pgid === p.pid) groups.add(p.pgid);
+      if (p.pgid !== tracker.pgid && p.pgid === p.pid && p.pgid > 1) groups.add(p.pgid);
       signal(p.pid, sig);
       signalled.add(identityOf(p));
     }

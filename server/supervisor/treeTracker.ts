@@ -37,12 +37,15 @@ export class TreeTracker {
   private lastT: number | null = null;
 
   /**
-   * @param rootPid the job's direct child
-   * @param pgid the job's process group (the root's pid on POSIX)
+   * @param rootPid the job's direct child, or, when watching a terminal, the shell
+   * @param pgid the job's own process group (the root's pid), or null when the
+   *   tree is not ours to own as a group (a watched terminal command)
+   * @param excludeRoot watch mode: the root (a user's shell) is never a member
    */
   constructor(
     readonly rootPid: number,
-    readonly pgid: number,
+    readonly pgid: number | null,
+    readonly excludeRoot = false,
   ) {}
 
   /** The live members of the tree in a snapshot (zombies excluded). */
@@ -69,6 +72,7 @@ export class TreeTracker {
       out.set(pid, p);
       for (const c of children.get(pid) ?? []) stack.push(c);
     }
+    if (this.excludeRoot) out.delete(this.rootPid);
     return [...out.values()].filter((p) => p.state !== 'Z' && p.state !== 'X');
   }
 

@@ -1,0 +1,65 @@
+// The `flowforge` command line: a thin dispatcher over the subcommands.
+import { UsageError } from './cli/args';
+import { runCommand } from './cli/runCommand';
+import { SettingsError } from './policy';
+import { StoreLockedError } from './store';
+
+const HELP = `flowforge — a guardrail for long-running scripts and AI-agent jobs
+
+Usage:
+  flowforge run [flags] -- <command...>   supervise a command (flowforge run --help)
+  flowforge demo                          watch FlowForge catch a runaway and recover it
+  flowforge serve [--api-port N]          run the backend and its /v1 API in the foreground
+  flowforge incidents [--json]            list recorded incidents
+  flowforge timeline [--incident ID]      everything FlowForge did (or one incident's chain)
+  flowforge bench <corpus|overhead|store|api|detector>   benchmarks
+
+Common flags: --db PATH (evidence store), --help`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => runCommand,
+  demo: async () => (await import('./cli/demoCommand')).demoCommand,
+  serve: async () => (await import('./cli/serveCommand')).serveCommand,
+  incidents: async () => (await import('./cli/readCommands')).incidentsCommand,
+  timeline: async () => (await import('./cli/readCommands')).timelineCommand,
+  bench: async () => (await import('./cli/benchCommand')).benchCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(HELP + '\n');
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`flowforge: unknown command '${name}'\n\n${HELP}\n`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof SettingsError || err instanceof StoreLockedError) {
+      process.stderr.write(`flowforge: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`flowforge: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    return 70;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+      // Jobs, API and store are closed by now; don't wait on stray handles (a TTY stdin).
+      setTimeout(() => process.exit(code), 50).unref();
+    },
+    (err) => {
+      process.stderr.write(`flowforge: ${(err as Error).stack}\n`);
+      process.exit(70);
+    },
+  );
+}

@@ -1,0 +1,201 @@
+// `flowforge run [flags] -- <command...>`: supervise one command in the
+// foreground, pass its output through, explain any intervention, and exit with
+// the code SPEC §9 gives (job's own, 130 user stop, 137 runaway kill, 127 no start).
+import { writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import type { JobOutcome } from '../engine/events';
+import { exitCodeFor, type JobController } from '../engine/job';
+import { resolveSettings, type EffectiveSettings } from '../policy';
+import type { PolicyOverrides } from '../policy/types';
+import { numberFlag, oneOf, parse, str, UsageError } from './args';
+import { startCliApi, type CliApi } from './cliApi';
+import { openSession, type Session } from './session';
+
+export const RUN_HELP = `Usage: flowforge run [flags] -- <command> [args...]
+
+Runs a command under supervision: passes its output through, watches its whole
+process tree, and steps in when it runs away.
+
+Flags:
+  --profile NAME               light | standard (default) | strict | agent
+  --max-cpu PERCENT            CPU threshold, percent of one core (tree total)
+  --max-memory-mb MB           stop the job when its tree's memory passes this
+  --on-runaway ACTION          alert | kill (default) | restart
+  --policy-rollout MODE        enforce (default) | shadow | canary
+  --policy-canary-percent N    share of runs enforced in canary mode (0-100)
+  --shadow-mode                shorthand for --policy-rollout shadow
+  --grace-ms MS                time between SIGTERM and SIGKILL (default 3000)
+  --config FILE                YAML or JSON policy file (flags win over it)
+  --db PATH                    evidence store file (default: your state directory)
+  --api-port N                 serve the /v1 API on this loopback port (0 = any free port)
+  --no-api                     do not serve the API
+  --summary-json FILE          write a JSON summary of the run when it ends
+  --name NAME                  a name for the job (default: the command)
+  --shell                      run the command line through the system shell
+  --quiet                      print nothing but the job's own output
+Exit codes: the job's own; 130 stopped by you; 137 stopped by FlowForge; 127 could not start.`;
+
+const RUN_OPTIONS = {
+  profile: { type: 'string' },
+  'max-cpu': { type: 'string' },
+  'max-memory-mb': { type: 'string' },
+  'on-runaway': { type: 'string' },
+  'policy-rollout': { type: 'string' },
+  'policy-canary-percent': { type: 'string' },
+  'shadow-mode': { type: 'boolean' },
+  'grace-ms': { type: 'string' },
+  config: { type: 'string' },
+  db: { type: 'string' },
+  'api-port': { type: 'string' },
+  'no-api': { type: 'boolean' },
+  'summary-json': { type: 'string' },
+  name: { type: 'string' },
+  shell: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface RunArgs {
+  overrides: PolicyOverrides;
+  command: string[];
+  db?: string;
+  apiPort: number | null;
+  summaryJson?: string;
+  name?: string;
+  shell: boolean;
+  quiet: boolean;
+}
+
+export function parseRunArgs(argv: string[]): RunArgs | 'help' {
+  const { values, rest } = parse(argv, RUN_OPTIONS);
+  if (values.help) return 'help';
+  if (rest.length === 0) throw new UsageError('no command given: flowforge run [flags] -- <command> [args...]');
+  let rollout = oneOf(values, 'policy-rollout', ['enforce', 'shadow', 'canary'] as const);
+  if (values['shadow-mode'] && rollout !== 'canary') rollout = 'shadow';
+  const noApi = values['no-api'] === true;
+  const apiPort = numberFlag(values, 'api-port', { min: 0, max: 65535, integer: true });
+  if (noApi && apiPort !== undefined) throw new UsageError('--api-port and --no-api cannot be used together');
+  return {
+    overrides: {
+      profile: oneOf(values, 'profile', ['light', 'standard', 'strict', 'agent'] as const),
+      maxCpu: numberFlag(values, 'max-cpu', { min: 1, max: 100 * 64 }),
+      maxMemoryMb: numberFlag(values, 'max-memory-mb', { min: 1, max: 16 * 1024 * 1024 }),
+      onRunaway: oneOf(values, 'on-runaway', ['alert', 'kill', 'restart'] as const),
+      rollout,
+      canaryPercent: numberFlag(values, 'policy-canary-percent', { min: 0, max: 100 }),
+      graceMs: numberFlag(values, 'grace-ms', { min: 0, max: 600_000, integer: true }),
+      configFile: str(values, 'config'),
+    },
+    command: rest,
+    db: str(values, 'db'),
+    apiPort: noApi ? null : (apiPort ?? 0),
+    summaryJson: str(values, 'summary-json'),
+    name: str(values, 'name'),
+    shell: values.shell === true,
+    quiet: values.quiet === true,
+  };
+}
+
+/** The SPEC §9 summary object, exactly these keys. */
+export function summaryOf(o: JobOutcome): Record<string, unknown> {
+  return {
+    run_id: o.run_id,
+    outcome: o.outcome === 'supervisor_shutdown' ? 'stopped_by_user' : o.outcome,
+    exit_code: o.exit_code,
+    signal: o.signal,
+    intervened: o.intervened,
+    action: o.action,
+    first_flag_s: o.first_flag_s,
+    intervened_after_s: o.intervened_after_s,
+    alerts: o.alerts,
+    incident_ids: o.incident_ids,
+    rules: o.rules,
+    peak_cpu_percent: o.peak_cpu_percent,
+    peak_rss_mb: o.peak_rss_mb,
+    duration_s: o.duration_s,
+  };
+}
+
+/** Job output goes to our stdout/stderr byte for byte, pausing the job when we cannot keep up. */
+export function passThroughOutput(session: Session, job: JobController): void {
+  session.engine.events.on('output', (e) => {
+    if (e.job_id !== job.jobId) return;
+    const out = e.stream === 'stdout' ? process.stdout : process.stderr;
+    if (!out.write(e.chunk)) {
+      job.pauseOutput(true);
+      out.once('drain', () => job.pauseOutput(false));
+    }
+  });
+}
+
+export function printInterventions(session: Session, jobId: string, quiet: boolean): void {
+  if (quiet) return;
+  session.engine.events.on('intervention', (e) => {
+    if (e.run.job_id !== jobId) return;
+    process.stderr.write(e.explanation.map((l) => `flowforge: ${l}\n`).join(''));
+  });
+}
+
+/** Ctrl+C once: stop gracefully (SIGINT first). Twice: no more grace. SIGTERM/SIGHUP: stop. */
+export function stopOnSignals(job: JobController, session: Session): void {
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts === 1) {
+      session.logger.info('stopping the job (Ctrl+C again to force)');
+      void job.stop({ actor: 'user', reason: 'Ctrl+C', firstSignal: 'SIGINT' });
+    } else void job.stop({ actor: 'user', reason: 'Ctrl+C twice', firstSignal: 'SIGKILL' });
+  });
+  for (const sig of ['SIGTERM', 'SIGHUP'] as const)
+    process.on(sig, () => void job.stop({ actor: 'user', reason: `flowforge received ${sig}`, firstSignal: 'SIGTERM' }));
+  // Reading a terminal from the background must not stop us; the read just fails.
+  process.on('SIGTTIN', () => undefined);
+}
+
+function forwardStdin(job: JobController): void {
+  process.stdin.on('data', (d: Buffer) => job.write(d));
+  process.stdin.on('end', () => job.closeInput());
+  process.stdin.on('error', () => job.closeInput());
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv);
+  if (args === 'help') {
+    process.stdout.write(RUN_HELP + '\n');
+    return 0;
+  }
+  const settings: EffectiveSettings = resolveSettings(args.overrides);
+  const session = await openSession({ dbPath: args.db, quiet: args.quiet, sampleIntervalMs: settings.sampleIntervalMs });
+  let api: CliApi | null = null;
+  try {
+    if (args.apiPort !== null) api = await startCliApi(session, args.apiPort, args.quiet);
+    const [command, ...rest] = args.command as [string, ...string[]];
+    const job = session.engine.startJob({
+      name: args.name ?? (args.shell ? args.command.join(' ') : basename(command)),
+      command,
+      args: rest,
+      shell: args.shell,
+      cwd: process.cwd(),
+      source: 'cli',
+      workspaceId: null,
+      owner: null,
+      restartable: settings.onRunaway === 'restart',
+      settings,
+      stdin: 'pipe',
+    });
+    passThroughOutput(session, job);
+    printInterventions(session, job.jobId, args.quiet);
+    stopOnSignals(job, session);
+    forwardStdin(job);
+
+    const outcome = await job.whenEnded();
+    if (outcome.start_error) process.stderr.write(`flowforge: ${outcome.start_error}\n`);
+    if (args.summaryJson) writeFileSync(resolve(args.summaryJson), JSON.stringify(summaryOf(outcome), null, 2) + '\n');
+    if (!args.quiet && outcome.intervened) session.logger.info(`incident recorded in ${session.storePath}: flowforge incidents --db ${session.storePath}`);
+    return exitCodeFor(outcome);
+  } finally {
+    process.stdin.pause();
+    await api?.close();
+    await session.close();
+  }
+}

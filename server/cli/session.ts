@@ -1,0 +1,74 @@
+// What every engine-running command needs: the store (with its lock), the
+// reaper, the engine, a redacting logger on stderr, and clean shutdown.
+import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { Engine } from '../engine/engine';
+import { defaultStorePath, openStore, StoreLockedError } from '../store';
+import { redact } from '../store/redact';
+import type { EvidenceStore } from '../store/types';
+import { ReaperClient } from '../supervisor/reaper';
+import { createLogger, type Logger, type LogLevel } from '../util/logger';
+
+export interface Session {
+  engine: Engine;
+  store: EvidenceStore;
+  storePath: string;
+  logger: Logger;
+  reaper: ReaperClient;
+  /** Stops every job, flushes the store, lets the reaper go. Idempotent. */
+  close(reason?: string): Promise<void>;
+}
+
+export interface SessionOptions {
+  /** Explicit --db path: a busy store is an error. Without it, a busy default store falls back to a file of our own. */
+  dbPath?: string;
+  quiet?: boolean;
+  logLevel?: LogLevel;
+  sampleIntervalMs?: number;
+}
+
+export function stderrLogger(quiet: boolean, level: LogLevel = 'info'): Logger {
+  return createLogger((lvl, line) => {
+    if (quiet && lvl !== 'error') return;
+    process.stderr.write(`flowforge: ${lvl === 'info' ? '' : lvl + ': '}${redact(line)}\n`);
+  }, level);
+}
+
+async function openSessionStore(opts: SessionOptions, logger: Logger): Promise<{ store: EvidenceStore; path: string }> {
+  const path = opts.dbPath ?? defaultStorePath();
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    const { store, warnings } = await openStore({ path, logger });
+    for (const w of warnings) logger.warn(w);
+    return { store, path };
+  } catch (err) {
+    if (!(err instanceof StoreLockedError) || opts.dbPath) throw err;
+    // Two `flowforge run` in two terminals must both work: the second records into its own file.
+    const own = join(dirname(path), 'runs', `flowforge-${Date.now()}-${process.pid}.db`);
+    mkdirSync(dirname(own), { recursive: true });
+    logger.info(`the default store is in use by pid ${err.holderPid}; recording this run in ${own}`);
+    const { store, warnings } = await openStore({ path: own, logger });
+    for (const w of warnings) logger.warn(w);
+    return { store, path: own };
+  }
+}
+
+export async function openSession(opts: SessionOptions): Promise<Session> {
+  const logger = stderrLogger(opts.quiet ?? false, opts.logLevel);
+  const { store, path } = await openSessionStore(opts, logger);
+  const reaper = new ReaperClient();
+  reaper.start();
+  const engine = new Engine({ store, logger, reaper, sampleIntervalMs: opts.sampleIntervalMs });
+  let closing: Promise<void> | null = null;
+  const close = (reason = 'flowforge is exiting') =>
+    (closing ??= (async () => {
+      await engine.shutdown(reason);
+      try {
+        await store.close();
+      } catch (err) {
+        logger.error(`could not save the store ${path}: ${(err as Error).message}`);
+      }
+      reaper.close();
+    })());
+  return { engine, store, storePath: path, logger, reaper, close };
+}

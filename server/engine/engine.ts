@@ -1,0 +1,142 @@
+// The engine wires the parts together: it owns the jobs, takes one process
+// snapshot per tick for all of them, and records everything through the store.
+//   process → sampler → detector → policy → action → store → events (API, CLI)
+import type { EvidenceStore } from '../store/types';
+import { defaultProcessSource, type ProcessSource } from '../supervisor/processTable';
+import type { ReaperClient } from '../supervisor/reaper';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock';
+import { silentLogger, type Logger } from '../util/logger';
+import { TypedEmitter } from '../util/typedEmitter';
+import type { EngineEvents, JobOutcome } from './events';
+import { JobController, type ActorInfo, type JobSpec, type RestartAnswer } from './job';
+import { detectorJudge, type JudgeFactory } from './judge';
+import { Recorder } from './recorder';
+
+export interface EngineOptions {
+  store: EvidenceStore;
+  clock?: Clock;
+  logger?: Logger;
+  processSource?: ProcessSource;
+  reaper?: ReaperClient | null;
+  judgeFactory?: JudgeFactory;
+  sampleIntervalMs?: number;
+  /** The environment jobs inherit (before their own env and our removals). */
+  baseEnv?: NodeJS.ProcessEnv;
+}
+
+export class Engine {
+  readonly events = new TypedEmitter<EngineEvents>();
+  readonly store: EvidenceStore;
+  readonly startedAt: number;
+  private readonly jobs = new Map<string, JobController>();
+  private readonly runIndex = new Map<string, JobController>();
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly source: ProcessSource;
+  private readonly reaper: ReaperClient | null;
+  private readonly recorder: Recorder;
+  private readonly judgeFactory: JudgeFactory;
+  private readonly baseEnv: NodeJS.ProcessEnv;
+  private readonly intervalMs: number;
+  private timer: TimerHandle | null = null;
+  private ticking = false;
+  private lastTickAt: number | null = null;
+  private lastTickError: string | null = null;
+  private shuttingDown = false;
+
+  constructor(opts: EngineOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger ?? silentLogger;
+    this.source = opts.processSource ?? defaultProcessSource();
+    this.reaper = opts.reaper ?? null;
+    this.judgeFactory = opts.judgeFactory ?? detectorJudge;
+    this.baseEnv = opts.baseEnv ?? process.env;
+    this.intervalMs = opts.sampleIntervalMs ?? 1000;
+    this.recorder = new Recorder(this.store, this.events, this.clock);
+    this.startedAt = this.clock.now();
+    this.events.on('run', (run) => this.runIndex.set(run.id, this.jobs.get(run.job_id)!));
+  }
+
+  /** Starts a job (or watches a terminal command when spec.watchShellPid is set). */
+  startJob(spec: JobSpec): JobController {
+    if (this.shuttingDown) throw new Error('the supervisor is shutting down; not starting new jobs');
+    const job = new JobController(spec, {
+      clock: this.clock,
+      logger: this.logger,
+      recorder: this.recorder,
+      events: this.events,
+      source: this.source,
+      reaper: this.reaper,
+      judgeFactory: this.judgeFactory,
+      baseEnv: this.baseEnv,
+    });
+    this.jobs.set(job.jobId, job);
+    job.start();
+    this.ensureTicking();
+    return job;
+  }
+
+  jobByRun(runId: string): JobController | undefined {
+    return this.runIndex.get(runId) ?? this.jobs.get(runId);
+  }
+
+  activeJobs(): JobController[] {
+    return [...this.jobs.values()].filter((j) => j.active);
+  }
+
+  stopRun(runId: string, by: ActorInfo & { firstSignal?: NodeJS.Signals }): Promise<JobOutcome> | null {
+    return this.jobByRun(runId)?.stop(by) ?? null;
+  }
+
+  restartRun(runId: string, by: ActorInfo): RestartAnswer | null {
+    return this.jobByRun(runId)?.restart(by) ?? null;
+  }
+
+  /** Health of the sampler, for readiness checks. */
+  samplerHealth(): { ok: boolean; lastTickAt: number | null; error: string | null } {
+    const late = this.lastTickAt !== null && this.activeJobs().length > 0 && this.clock.now() - this.lastTickAt > 5 * this.intervalMs;
+    return { ok: !late && this.lastTickError === null, lastTickAt: this.lastTickAt, error: this.lastTickError };
+  }
+
+  private ensureTicking(): void {
+    if (this.timer) return;
+    const loop = () => {
+      this.timer = this.clock.setTimeout(loop, this.intervalMs);
+      this.timer.unref?.();
+      void this.tick();
+    };
+    this.timer = this.clock.setTimeout(loop, this.intervalMs);
+    this.timer.unref?.();
+  }
+
+  /** One snapshot of the process table, shared by every active job. */
+  async tick(): Promise<void> {
+    if (this.ticking) return; // a slow snapshot never piles up ticks
+    const active = this.activeJobs();
+    if (active.length === 0) return;
+    this.ticking = true;
+    try {
+      const snapshot = await this.source.snapshot();
+      for (const job of active) job.tick(snapshot);
+      this.lastTickAt = this.clock.now();
+      this.lastTickError = null;
+    } catch (err) {
+      this.lastTickError = (err as Error).message;
+      this.logger.error('sampling failed', { error: this.lastTickError });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Stops every job (`supervisor_shutdown`), then stops sampling. */
+  async shutdown(reason = 'supervisor shutting down'): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all(
+      this.activeJobs().map((j) => j.stop({ actor: 'flowforge', reason, endReason: 'supervisor_shutdown' })),
+    );
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.source.dispose();
+  }
+}

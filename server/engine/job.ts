@@ -1,0 +1,764 @@
+// One supervised job across its attempts: start, watch every tick, act on the
+// policy's verdicts (alert, kill, restart with backoff and budget), stop on
+// request, and leave a complete record of each run and incident.
+import type { SignalSnapshot, StreamName } from '../detect/types';
+import type { EffectiveSettings } from '../policy';
+import { explainVerdict, RestartController } from '../policy';
+import type { Verdict } from '../policy/types';
+import type { Decision, EndReason, Incident, Run, RunSource } from '../protocol/domain';
+import { redact, redactArgv } from '../store/redact';
+import { buildChildEnv } from '../supervisor/childEnv';
+import type { ProcessSnapshot, ProcessSource } from '../supervisor/processTable';
+import { identityOf } from '../supervisor/processTable';
+import type { ReaperClient } from '../supervisor/reaper';
+import { SupervisedProcess, type ExitInfo } from '../supervisor/supervisedProcess';
+import { stopTree, type StopResult } from '../supervisor/teardown';
+import { TreeTracker } from '../supervisor/treeTracker';
+import { WatchedProcess } from '../supervisor/watchedProcess';
+import type { Clock, TimerHandle } from '../util/clock';
+import { newId } from '../util/ids';
+import type { Logger } from '../util/logger';
+import type { TypedEmitter } from '../util/typedEmitter';
+import type { EngineEvents, InterventionEvent, JobOutcome } from './events';
+import type { Judge, JudgeFactory } from './judge';
+import type { Recorder } from './recorder';
+
+export interface JobSpec {
+  name: string;
+  command: string;
+  args: string[];
+  shell: boolean;
+  cwd: string;
+  env?: Record<string, string>;
+  source: RunSource;
+  workspaceId: string | null;
+  owner: string | null;
+  restartable: boolean;
+  settings: EffectiveSettings;
+  stdin: 'pipe' | 'ignore';
+  requestId?: string | null;
+  /** Watch mode: the shell whose descendants are the command (nothing is spawned). */
+  watchShellPid?: number;
+}
+
+export interface JobContext {
+  clock: Clock;
+  logger: Logger;
+  recorder: Recorder;
+  events: TypedEmitter<EngineEvents>;
+  source: ProcessSource;
+  reaper: ReaperClient | null;
+  judgeFactory: JudgeFactory;
+  baseEnv: NodeJS.ProcessEnv;
+}
+
+export interface ActorInfo {
+  actor: string;
+  reason: string;
+  requestId?: string | null;
+}
+
+type JobProcess = SupervisedProcess | WatchedProcess;
+
+interface Attempt {
+  run: Run;
+  proc: JobProcess;
+  tracker: TreeTracker | null;
+  judge: Judge;
+  token: string;
+  reportedEscapees: Set<string>;
+  stopping: Promise<StopResult> | null;
+  endReason: EndReason | null;
+  finished: Promise<void>;
+  lastPeakSave: number;
+}
+
+export type RestartAnswer = { ok: true; run: Run | null } | { ok: false; retryAfterMs: number; reason: string };
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+
+export class JobController {
+  readonly jobId: string;
+  readonly runs: Run[] = [];
+  private current: Attempt | null = null;
+  /** Set from the moment a restart is decided until the next attempt starts. */
+  private pendingRestart: { timer: TimerHandle | null } | null = null;
+  private readonly restarts: RestartController;
+  private incident: Incident | null = null;
+  private ended = true;
+  private endWaiters: ((o: JobOutcome) => void)[] = [];
+  private lastOutcome: JobOutcome | null = null;
+  private readonly startedAt: number;
+  private book = {
+    firstFlagAt: null as number | null,
+    intervenedAt: null as number | null,
+    action: null as 'kill' | 'restart' | null,
+    alerts: 0,
+    incidentIds: [] as string[],
+    rules: new Set<string>(),
+    peakCpu: 0,
+    peakRssMb: 0,
+    startError: null as string | null,
+    /** How the job ended when it was stopped between attempts (no run of its own ended then). */
+    endOverride: null as EndReason | null,
+  };
+
+  constructor(
+    readonly spec: JobSpec,
+    private readonly ctx: JobContext,
+  ) {
+    this.startedAt = ctx.clock.now();
+    this.jobId = newId('run', this.startedAt);
+    this.restarts = new RestartController(spec.settings.restart);
+  }
+
+  get active(): boolean {
+    return !this.ended;
+  }
+
+  get currentRun(): Run | null {
+    return this.current?.run ?? this.runs[this.runs.length - 1] ?? null;
+  }
+
+  /** Resolves when the job has ended (no attempt running, no restart pending). */
+  whenEnded(): Promise<JobOutcome> {
+    if (this.ended && this.lastOutcome) return Promise.resolve(this.lastOutcome);
+    return new Promise((resolve) => this.endWaiters.push(resolve));
+  }
+
+  start(): Run {
+    this.ended = false;
+    this.book.endOverride = null;
+    return this.startAttempt(this.spec.requestId ?? null);
+  }
+
+  // ---------------------------------------------------------------- attempts
+
+  private startAttempt(requestId: string | null): Run {
+    const { clock, recorder } = this.ctx;
+    const now = clock.now();
+    const attemptNo = this.runs.length + 1;
+    const run: Run = {
+      id: attemptNo === 1 ? this.jobId : newId('run', now),
+      job_id: this.jobId,
+      attempt: attemptNo,
+      name: this.spec.name,
+      command: redact(displayCommand(this.spec)),
+      argv: redactArgv([this.spec.command, ...this.spec.args]),
+      shell: this.spec.shell,
+      cwd: this.spec.cwd,
+      workspace_id: this.spec.workspaceId,
+      source: this.spec.source,
+      profile: this.spec.settings.profile,
+      on_runaway: this.spec.settings.onRunaway,
+      restartable: this.spec.restartable,
+      pid: null,
+      pgid: null,
+      lifecycle: 'STARTING',
+      started_at: now,
+      ended_at: null,
+      exit_code: null,
+      signal: null,
+      end_reason: null,
+      peak_cpu_percent: 0,
+      peak_rss_mb: 0,
+      intervened: false,
+      owner: this.spec.owner,
+    };
+    this.runs.push(run);
+    recorder.run(run, { summary: `${run.name}: attempt ${attemptNo} starting`, request_id: requestId });
+    recorder.lifecycle(run, 'STARTING', attemptNo === 1 ? 'started' : 'restarted', requestId);
+
+    const token = newId('job', now);
+    const judge = this.ctx.judgeFactory(this.spec.settings, run.id, now);
+    const onOutput = (stream: StreamName) => (chunk: Buffer) => {
+      judge.observeOutput(stream, chunk, Date.now());
+      this.ctx.events.emit('output', { run_id: run.id, job_id: this.jobId, stream, chunk });
+    };
+    const proc: JobProcess =
+      this.spec.watchShellPid !== undefined
+        ? new WatchedProcess(this.spec.watchShellPid, (sig) => this.signalWatched(sig))
+        : SupervisedProcess.start(
+            {
+              command: this.spec.command,
+              args: this.spec.args,
+              shell: this.spec.shell,
+              cwd: this.spec.cwd,
+              env: buildChildEnv(this.ctx.baseEnv, this.spec.env, { runId: run.id, token }),
+              stdin: this.spec.stdin,
+            },
+            { onStdout: onOutput('stdout'), onStderr: onOutput('stderr') },
+          );
+
+    const attempt: Attempt = {
+      run,
+      proc,
+      tracker: null,
+      judge,
+      token,
+      reportedEscapees: new Set(),
+      stopping: null,
+      endReason: null,
+      finished: Promise.resolve(),
+      lastPeakSave: now,
+    };
+    this.current = attempt;
+    const pid = proc.pid;
+    if (pid !== undefined) {
+      const watched = proc instanceof WatchedProcess;
+      attempt.tracker = new TreeTracker(pid, watched ? null : pid, watched);
+      run.pid = pid;
+      run.pgid = watched ? null : pid;
+      if (!watched) {
+        this.ctx.reaper?.trackGroup(pid);
+        this.ctx.reaper?.trackToken(token);
+      }
+      recorder.run(run);
+      recorder.lifecycle(run, 'RUNNING', `pid ${pid}`, requestId);
+    }
+    attempt.finished = proc.exited.then((info) => this.onExit(attempt, info));
+    return run;
+  }
+
+  private async onExit(attempt: Attempt, info: ExitInfo): Promise<void> {
+    const { run } = attempt;
+    if (info.startError) {
+      attempt.endReason = 'failed_to_start';
+      this.book.startError = info.startError;
+    } else if (!attempt.stopping && attempt.tracker) {
+      // The job ended by itself; whatever it left behind goes with it.
+      attempt.endReason ??= 'exited';
+      const leftovers = attempt.tracker.members(await this.ctx.source.snapshot());
+      if (leftovers.length > 0) {
+        this.ctx.logger.info(`${run.name}: stopping ${leftovers.length} process(es) left behind`, { run_id: run.id });
+        attempt.stopping = this.stopTreeOf(attempt, 'SIGTERM');
+      }
+    }
+    const stopResult = attempt.stopping ? await attempt.stopping : null;
+    await Promise.race([attempt.proc.outputDone, new Promise((r) => setTimeout(r, 300))]);
+    attempt.proc.releasePipes();
+    this.forgetInReaper(attempt);
+
+    const now = this.ctx.clock.now();
+    run.ended_at = now;
+    run.exit_code = info.exitCode;
+    run.signal = info.signal;
+    run.end_reason = attempt.endReason ?? 'exited';
+    const failed = info.startError !== null || (stopResult !== null && !stopResult.confirmed);
+    const why = info.startError ?? endDescription(run, stopResult);
+    this.ctx.recorder.lifecycle(run, failed ? 'FAILED' : 'STOPPED', why);
+    this.ctx.recorder.run(run, { summary: `${run.name}: ${why}` });
+    if (stopResult && !stopResult.confirmed)
+      this.ctx.logger.error(`${run.name}: processes survived the stop`, { pids: stopResult.survivors });
+    this.closeIncident(now);
+    if (this.current === attempt) this.current = null;
+    if (!this.pendingRestart) this.finish();
+  }
+
+  private stopTreeOf(attempt: Attempt, firstSignal: NodeJS.Signals): Promise<StopResult> {
+    if (!attempt.tracker) return Promise.resolve({ confirmed: true, escalated: false, survivors: [], durationMs: 0 });
+    return stopTree(this.ctx.source, attempt.tracker, {
+      graceMs: this.spec.settings.graceMs,
+      firstSignal,
+      token: attempt.proc instanceof WatchedProcess ? undefined : attempt.token,
+    });
+  }
+
+  private beginStop(attempt: Attempt, endReason: EndReason, firstSignal: NodeJS.Signals, requestId: string | null, why: string): void {
+    if (attempt.stopping) return;
+    attempt.endReason = endReason;
+    this.ctx.recorder.lifecycle(attempt.run, 'STOPPING', why, requestId);
+    attempt.stopping = this.stopTreeOf(attempt, firstSignal);
+    // A watched command has no exit event of its own once its processes are gone.
+    if (attempt.proc instanceof WatchedProcess) {
+      const proc = attempt.proc;
+      void attempt.stopping.then(() => proc.end(null));
+    }
+  }
+
+  private forgetInReaper(attempt: Attempt): void {
+    const reaper = this.ctx.reaper;
+    if (!reaper || !attempt.run.pgid) return;
+    reaper.forgetGroup(attempt.run.pgid);
+    reaper.forgetToken(attempt.token);
+    for (const id of attempt.reportedEscapees) reaper.forgetPid(Number(id.split(':')[0]));
+  }
+
+  private finish(): void {
+    this.ended = true;
+    const outcome = this.outcome();
+    this.lastOutcome = outcome;
+    this.ctx.events.emit('jobEnded', outcome);
+    for (const w of this.endWaiters.splice(0)) w(outcome);
+  }
+
+  // ------------------------------------------------------------------ ticks
+
+  /** One sampling tick: resources, signals, verdict, action. */
+  tick(snapshot: ProcessSnapshot): void {
+    const attempt = this.current;
+    if (!attempt || !attempt.tracker || attempt.run.lifecycle !== 'RUNNING') return;
+    const reading = attempt.tracker.observe(snapshot);
+    this.reportEscapees(attempt);
+    attempt.judge.observeResources(reading);
+    const { snapshot: snap, verdict } = attempt.judge.evaluate(snapshot.t);
+    this.updatePeaks(attempt, snap, snapshot.t);
+    this.ctx.recorder.sample({
+      run_id: attempt.run.id,
+      t: snapshot.t,
+      cpu_percent: reading.cpuPercent,
+      rss_mb: reading.rssBytes / 1048576,
+      procs: reading.procs,
+      lines: snap.output.linesDelta,
+      bytes: snap.output.bytesDelta,
+      repetition: snap.output.repetition,
+      novelty: snap.output.novelty,
+      rate: snap.output.rate,
+      silence_s: snap.output.silenceMs / 1000,
+    });
+    this.handleVerdict(attempt, verdict, snap);
+  }
+
+  private reportEscapees(attempt: Attempt): void {
+    const { reaper } = this.ctx;
+    if (!reaper || !attempt.tracker || attempt.proc instanceof WatchedProcess) return;
+    for (const p of attempt.tracker.tracked()) {
+      if (p.pgid === attempt.tracker.pgid) continue;
+      const id = identityOf(p);
+      if (attempt.reportedEscapees.has(id)) continue;
+      attempt.reportedEscapees.add(id);
+      reaper.trackPid(p.pid, p.startTime);
+    }
+  }
+
+  private updatePeaks(attempt: Attempt, snap: SignalSnapshot, t: number): void {
+    const run = attempt.run;
+    const cpu = snap.cpu.peakPercent;
+    const rss = snap.memory.peakMb;
+    const changed = cpu > run.peak_cpu_percent * 1.05 + 1 || rss > run.peak_rss_mb * 1.05 + 1;
+    run.peak_cpu_percent = Math.max(run.peak_cpu_percent, cpu);
+    run.peak_rss_mb = Math.max(run.peak_rss_mb, rss);
+    this.book.peakCpu = Math.max(this.book.peakCpu, cpu);
+    this.book.peakRssMb = Math.max(this.book.peakRssMb, rss);
+    if (changed && t - attempt.lastPeakSave >= 5000) {
+      attempt.lastPeakSave = t;
+      this.ctx.recorder.run(run);
+    }
+  }
+
+  // --------------------------------------------------------------- verdicts
+
+  private handleVerdict(attempt: Attempt, verdict: Verdict, snap: SignalSnapshot): void {
+    const t = snap.t;
+    const flagged = verdict.action !== 'continue' || verdict.intended !== 'continue';
+    if (flagged) {
+      this.book.firstFlagAt ??= t;
+      for (const r of verdict.rules) if (r.fired) this.book.rules.add(r.id);
+    }
+    this.trackEpisode(attempt, verdict, snap);
+    if (verdict.record) this.recordDecision(attempt, verdict);
+
+    switch (verdict.action) {
+      case 'kill':
+      case 'restart':
+        this.intervene(attempt, verdict, snap);
+        return;
+      case 'alert':
+        if (shouldNotify(verdict)) this.announce(attempt, 'alert', verdict, snap);
+        return;
+      case 'continue':
+        if (verdict.intended !== 'continue' && shouldNotify(verdict)) this.announce(attempt, 'held', verdict, snap);
+        return;
+    }
+  }
+
+  private trackEpisode(attempt: Attempt, verdict: Verdict, snap: SignalSnapshot): void {
+    const ep = verdict.episode;
+    if (!ep) return;
+    if (ep.phase === 'close') return this.closeIncident(snap.t);
+    const now = snap.t;
+    if (!this.incident || ep.phase === 'open') {
+      this.closeIncident(now);
+      this.incident = {
+        id: newId('inc', now),
+        run_id: attempt.run.id,
+        job_id: this.jobId,
+        workspace_id: this.spec.workspaceId,
+        name: this.spec.name,
+        kind: ep.kind,
+        title: ep.title,
+        reason: verdict.reason,
+        status: 'open',
+        opened_at: now,
+        updated_at: now,
+        closed_at: null,
+        action: verdict.action,
+        intended: verdict.intended,
+        enforced: verdict.enforced,
+        actor: 'flowforge',
+        rules: firedRules(verdict),
+        confidence: verdict.confidence,
+        peak_cpu_percent: snap.cpu.peakPercent,
+        peak_rss_mb: snap.memory.peakMb,
+        decision_count: 0,
+        first_decision_id: null,
+        last_decision_id: null,
+        templates: verdict.templates,
+        evidence: verdict.evidence,
+      };
+      this.book.incidentIds.push(this.incident.id);
+      this.ctx.recorder.incident(this.incident, { summary: `${this.spec.name}: ${ep.title}` });
+      return;
+    }
+    const inc = this.incident;
+    inc.updated_at = now;
+    inc.reason = verdict.reason;
+    inc.confidence = Math.max(inc.confidence, verdict.confidence);
+    inc.peak_cpu_percent = Math.max(inc.peak_cpu_percent, snap.cpu.peakPercent);
+    inc.peak_rss_mb = Math.max(inc.peak_rss_mb, snap.memory.peakMb);
+    for (const r of firedRules(verdict)) if (!inc.rules.includes(r)) inc.rules.push(r);
+    if (severity(verdict.intended) > severity(inc.intended)) {
+      inc.intended = verdict.intended;
+      inc.action = verdict.action;
+      inc.enforced = verdict.enforced;
+      inc.title = ep.title;
+      inc.kind = ep.kind;
+    }
+    if (verdict.templates.length) inc.templates = verdict.templates;
+    if (verdict.evidence.length) inc.evidence = verdict.evidence;
+    this.ctx.recorder.incident(inc);
+  }
+
+  private closeIncident(now: number): void {
+    const inc = this.incident;
+    if (!inc) return;
+    this.incident = null;
+    inc.status = 'closed';
+    inc.closed_at = now;
+    inc.updated_at = now;
+    this.ctx.recorder.incident(inc, { summary: `${inc.name}: incident closed (${inc.title})` });
+  }
+
+  private recordDecision(attempt: Attempt, verdict: Verdict): void {
+    const now = this.ctx.clock.now();
+    const decision: Decision = {
+      id: newId('dec', now),
+      run_id: attempt.run.id,
+      job_id: this.jobId,
+      t: now,
+      action: verdict.action,
+      intended: verdict.intended,
+      rollout: this.spec.settings.rollout.mode,
+      canary_percent: this.spec.settings.rollout.mode === 'canary' ? this.spec.settings.rollout.canaryPercent : null,
+      canary_bucket: verdict.canaryBucket,
+      enforced: verdict.enforced,
+      confidence: verdict.confidence,
+      rules: verdict.rules,
+      signals: verdict.signals,
+      templates: verdict.templates,
+      evidence: verdict.evidence,
+      reason: verdict.reason,
+      profile: this.spec.settings.profile,
+      incident_id: verdict.action === 'continue' && verdict.intended === 'continue' ? null : (this.incident?.id ?? null),
+    };
+    this.ctx.recorder.decision(decision);
+    const inc = this.incident;
+    if (inc && decision.incident_id === inc.id) {
+      inc.decision_count++;
+      inc.first_decision_id ??= decision.id;
+      inc.last_decision_id = decision.id;
+      this.ctx.recorder.incident(inc);
+    }
+  }
+
+  private announce(attempt: Attempt, kind: InterventionEvent['kind'], verdict: Verdict | null, snap: SignalSnapshot | null, extra: string[] = []): void {
+    if (kind === 'alert' || kind === 'held') this.book.alerts++;
+    const explanation = verdict && snap ? explainVerdict(verdict, snap) : [];
+    this.ctx.events.emit('intervention', {
+      run: attempt.run,
+      kind,
+      verdict,
+      snapshot: snap,
+      incident: this.incident,
+      explanation: [...explanation, ...extra].map(redact),
+    });
+  }
+
+  private intervene(attempt: Attempt, verdict: Verdict, snap: SignalSnapshot): void {
+    if (attempt.stopping) return;
+    const now = snap.t;
+    const kind = verdict.action === 'restart' ? 'restart' : 'kill';
+    this.book.intervenedAt ??= now;
+    this.book.action = this.book.action === 'restart' ? 'restart' : kind;
+    attempt.run.intervened = true;
+    this.ctx.recorder.audit({
+      actor: 'flowforge',
+      action: kind === 'kill' ? 'auto_kill' : 'auto_restart',
+      reason: verdict.reason,
+      request_id: null,
+      run_id: attempt.run.id,
+      workspace_id: this.spec.workspaceId,
+      details: { confidence: verdict.confidence, rules: firedRules(verdict), incident_id: this.incident?.id ?? null },
+    });
+
+    if (kind === 'kill') {
+      this.announce(attempt, 'kill', verdict, snap);
+      this.beginStop(attempt, 'killed', 'SIGTERM', null, `FlowForge: ${verdict.reason}`);
+      return;
+    }
+    const answer = this.restarts.next(now);
+    if (!answer.allowed) {
+      this.spendBudget(attempt, answer.reason, now);
+      this.announce(attempt, 'budget_spent', verdict, snap, [answer.reason]);
+      this.beginStop(attempt, 'killed', 'SIGTERM', null, answer.reason);
+      return;
+    }
+    this.announce(attempt, 'restart', verdict, snap, [`Restarting in ${formatDelay(answer.delayMs)}.`]);
+    this.beginStop(attempt, 'restarted', 'SIGTERM', null, `FlowForge: ${verdict.reason}`);
+    this.scheduleRestart(attempt, answer.delayMs);
+  }
+
+  private spendBudget(attempt: Attempt, reason: string, now: number): void {
+    this.closeIncident(now);
+    this.incident = {
+      ...this.newIncidentBase(attempt, now),
+      kind: 'restart_budget_spent',
+      title: 'Restart budget spent',
+      reason,
+      action: 'kill',
+      intended: 'restart',
+      enforced: true,
+    };
+    this.book.incidentIds.push(this.incident.id);
+    this.ctx.recorder.incident(this.incident, { summary: `${this.spec.name}: restart budget spent` });
+  }
+
+  private newIncidentBase(attempt: Attempt, now: number): Incident {
+    return {
+      id: newId('inc', now),
+      run_id: attempt.run.id,
+      job_id: this.jobId,
+      workspace_id: this.spec.workspaceId,
+      name: this.spec.name,
+      kind: '',
+      title: '',
+      reason: '',
+      status: 'open',
+      opened_at: now,
+      updated_at: now,
+      closed_at: null,
+      action: 'continue',
+      intended: 'continue',
+      enforced: true,
+      actor: 'flowforge',
+      rules: [],
+      confidence: 1,
+      peak_cpu_percent: this.book.peakCpu,
+      peak_rss_mb: this.book.peakRssMb,
+      decision_count: 0,
+      first_decision_id: null,
+      last_decision_id: null,
+      templates: [],
+      evidence: [],
+    };
+  }
+
+  private scheduleRestart(attempt: Attempt, delayMs: number, requestId: string | null = null): void {
+    const pending: { timer: TimerHandle | null } = { timer: null };
+    this.pendingRestart = pending;
+    void attempt.finished.then(() => {
+      if (this.pendingRestart !== pending) return; // cancelled by a stop meanwhile
+      pending.timer = this.ctx.clock.setTimeout(() => {
+        this.pendingRestart = null;
+        this.startAttempt(requestId);
+      }, delayMs);
+    });
+  }
+
+  private cancelRestart(): boolean {
+    const pending = this.pendingRestart;
+    if (!pending) return false;
+    if (pending.timer) this.ctx.clock.clearTimeout(pending.timer);
+    this.pendingRestart = null;
+    return true;
+  }
+
+  // ------------------------------------------------------------ user actions
+
+  /** Stops the job (and cancels a pending restart). Resolves when it has ended. */
+  async stop(by: ActorInfo & { endReason?: EndReason; firstSignal?: NodeJS.Signals }): Promise<JobOutcome> {
+    const endReason = by.endReason ?? 'stopped_by_user';
+    this.ctx.recorder.audit({
+      actor: by.actor,
+      action: endReason === 'supervisor_shutdown' ? 'shutdown_stop' : 'stop',
+      reason: by.reason,
+      request_id: by.requestId ?? null,
+      run_id: this.currentRun?.id ?? null,
+      workspace_id: this.spec.workspaceId,
+      details: {},
+    });
+    const attempt = this.current;
+    if (this.cancelRestart() && !attempt) {
+      // Between attempts: nothing runs, the job simply ends here.
+      this.book.endOverride = endReason;
+      this.finish();
+    }
+    if (attempt) this.beginStop(attempt, endReason, by.firstSignal ?? 'SIGTERM', by.requestId ?? null, `${by.actor}: ${by.reason}`);
+    return this.whenEnded();
+  }
+
+  /** A manual restart (user, API, notification button): counted against the restart budget. */
+  restart(by: ActorInfo): RestartAnswer {
+    const now = this.ctx.clock.now();
+    const answer = this.restarts.next(now);
+    if (!answer.allowed) return { ok: false, retryAfterMs: answer.retryAfterMs, reason: answer.reason };
+    this.ctx.recorder.audit({
+      actor: by.actor,
+      action: 'restart',
+      reason: by.reason,
+      request_id: by.requestId ?? null,
+      run_id: this.currentRun?.id ?? null,
+      workspace_id: this.spec.workspaceId,
+      details: {},
+    });
+    const attempt = this.current;
+    if (attempt) {
+      this.beginStop(attempt, 'restarted', 'SIGTERM', by.requestId ?? null, `${by.actor}: ${by.reason}`);
+      this.scheduleRestart(attempt, 0, by.requestId ?? null);
+      return { ok: true, run: null };
+    }
+    if (this.pendingRestart) return { ok: true, run: null };
+    this.ended = false;
+    return { ok: true, run: this.startAttempt(by.requestId ?? null) };
+  }
+
+  /** Forwards a signal (Ctrl+C from a terminal) to the job's process group. */
+  signal(sig: NodeJS.Signals): boolean {
+    return this.current?.proc.signalGroup(sig) ?? false;
+  }
+
+  write(data: string | Buffer): boolean {
+    return this.current?.proc.write(data) ?? false;
+  }
+
+  /** Backpressure from whoever consumes the output (a slow terminal). */
+  pauseOutput(paused: boolean): void {
+    const proc = this.current?.proc;
+    if (proc instanceof SupervisedProcess) proc.pauseOutput(paused);
+  }
+
+  closeInput(): void {
+    this.current?.proc.closeStdin();
+  }
+
+  /** Watch mode: output lines the terminal saw, and the command's end. */
+  feed(lines: string[], end?: { exitCode: number | null }): void {
+    const attempt = this.current;
+    if (!attempt) return;
+    if (lines.length) attempt.judge.observeOutput('stdout', Buffer.from(lines.join('\n') + '\n'), Date.now());
+    if (end && attempt.proc instanceof WatchedProcess) attempt.proc.end(end.exitCode);
+  }
+
+  private signalWatched(sig: NodeJS.Signals): boolean {
+    const attempt = this.current;
+    if (!attempt?.tracker) return false;
+    const tracker = attempt.tracker;
+    void this.ctx.source.snapshot().then((snap) => {
+      for (const p of tracker.members(snap)) {
+        try {
+          process.kill(p.pid, sig);
+        } catch {
+          /* already gone */
+        }
+      }
+    });
+    return true;
+  }
+
+  // ----------------------------------------------------------------- outcome
+
+  private outcome(): JobOutcome {
+    const first = this.runs[0];
+    const last = this.runs[this.runs.length - 1];
+    const sec = (t: number | null) => (t === null ? null : round((t - this.startedAt) / 1000));
+    let outcome: EndReason = this.book.endOverride ?? last?.end_reason ?? 'failed_to_start';
+    if (outcome === 'exited' && this.runs.some((r) => r.end_reason === 'restarted')) outcome = 'restarted';
+    return {
+      job_id: this.jobId,
+      run_id: first?.id ?? this.jobId,
+      outcome,
+      exit_code: last?.exit_code ?? null,
+      signal: last?.signal ?? null,
+      intervened: this.book.intervenedAt !== null,
+      action: this.book.action,
+      first_flag_s: sec(this.book.firstFlagAt),
+      intervened_after_s: sec(this.book.intervenedAt),
+      alerts: this.book.alerts,
+      incident_ids: [...this.book.incidentIds],
+      rules: [...this.book.rules],
+      peak_cpu_percent: round(this.book.peakCpu),
+      peak_rss_mb: round(this.book.peakRssMb),
+      duration_s: round(((last?.ended_at ?? this.ctx.clock.now()) - this.startedAt) / 1000),
+      attempts: this.runs.length,
+      start_error: this.book.startError,
+    };
+  }
+}
+
+// -------------------------------------------------------------------- helpers
+
+function displayCommand(spec: JobSpec): string {
+  if (spec.shell) return [spec.command, ...spec.args].join(' ');
+  return [spec.command, ...spec.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+function firedRules(v: Verdict): string[] {
+  return v.rules.filter((r) => r.fired).map((r) => r.id);
+}
+
+function severity(a: Verdict['action']): number {
+  return { continue: 0, alert: 1, restart: 2, kill: 3 }[a];
+}
+
+/** Alerts back off inside the policy; the verdict says when one is worth telling a person. */
+function shouldNotify(v: Verdict): boolean {
+  const explicit = (v as Verdict & { notify?: boolean }).notify;
+  return explicit ?? v.episode?.phase === 'open';
+}
+
+function endDescription(run: Run, stop: StopResult | null): string {
+  const how = run.signal ? `signal ${run.signal}` : `exit code ${run.exit_code ?? '?'}`;
+  const kill = stop?.escalated ? ' (needed SIGKILL)' : '';
+  switch (run.end_reason) {
+    case 'killed':
+      return `stopped by FlowForge${kill}`;
+    case 'restarted':
+      return `stopped for a restart${kill}`;
+    case 'stopped_by_user':
+      return `stopped on request${kill}`;
+    case 'supervisor_shutdown':
+      return `stopped because the supervisor shut down${kill}`;
+    default:
+      return `exited with ${how}`;
+  }
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+const formatDelay = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
+
+/** The exit code `flowforge run` returns for a job's outcome (SPEC §9). */
+export function exitCodeFor(o: JobOutcome): number {
+  switch (o.outcome) {
+    case 'failed_to_start':
+      return 127;
+    case 'stopped_by_user':
+    case 'supervisor_shutdown':
+      return 130;
+    case 'killed':
+      return 137;
+    default:
+      if (o.exit_code !== null) return o.exit_code;
+      return o.signal ? 128 + (SIGNALS[o.signal] ?? 1) : 1;
+  }
+}

@@ -1,0 +1,29 @@
+// The seam between supervision and judgement: a run's output and resource
+// readings go in, a verdict comes out once per tick. The default judge is the
+// detector plus the policy; tests can pass a scripted one.
+import type { ResourceReading, SignalSnapshot, StreamName } from '../detect/types';
+import type { Verdict } from '../policy/types';
+import { Detector } from '../detect';
+import { PolicyEngine, type EffectiveSettings } from '../policy';
+
+export interface Judge {
+  observeOutput(stream: StreamName, chunk: Buffer, t: number): void;
+  observeResources(reading: ResourceReading): void;
+  evaluate(t: number): { snapshot: SignalSnapshot; verdict: Verdict };
+}
+
+export type JudgeFactory = (settings: EffectiveSettings, runKey: string, startedAt: number) => Judge;
+
+export const detectorJudge: JudgeFactory = (settings, runKey, startedAt) => {
+  const detector = new Detector(settings.detection, startedAt);
+  const policy = new PolicyEngine(settings, runKey);
+  return {
+    observeOutput: (stream, chunk, t) => detector.observeOutput(stream, chunk, t),
+    observeResources: (reading) => detector.observeResources(reading),
+    evaluate: (t) => {
+      detector.flushPartial(t);
+      const snapshot = detector.snapshot(t);
+      return { snapshot, verdict: policy.evaluate(snapshot) };
+    },
+  };
+};

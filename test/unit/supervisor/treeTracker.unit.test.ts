@@ -1,0 +1,99 @@
+import { strict as assert } from 'node:assert';
+import { parseProcStat, type ProcInfo, type ProcessSnapshot } from '../../../server/supervisor/processTable';
+import { TreeTracker } from '../../../server/supervisor/treeTracker';
+
+function proc(p: Partial<ProcInfo> & { pid: number; ppid: number }): ProcInfo {
+  return { pgid: 100, sid: 100, startTime: p.pid * 10, cpuMs: 0, childCpuMs: 0, rssBytes: 1 << 20, state: 'S', comm: 'x', ...p };
+}
+const snap = (t: number, procs: ProcInfo[]): ProcessSnapshot => ({ t, procs: new Map(procs.map((p) => [p.pid, p])) });
+
+describe('parseProcStat', () => {
+  it('reads fields after the last parenthesis, whatever the command name holds', () => {
+    const line =
+      '4242 (we(ir)d name) R 1 4242 4242 0 -1 4194304 100 0 0 0 250 50 7 3 20 0 1 0 98765 1000000 300 18446744073709551615';
+    const p = parseProcStat(line)!;
+    assert.equal(p.pid, 4242);
+    assert.equal(p.comm, 'we(ir)d name');
+    assert.equal(p.state, 'R');
+    assert.equal(p.ppid, 1);
+    assert.equal(p.pgid, 4242);
+    assert.equal(p.cpuMs, 3000); // (250 + 50) ticks at 100 Hz
+    assert.equal(p.childCpuMs, 100);
+    assert.equal(p.startTime, 98765);
+    assert.equal(p.rssBytes, 300 * 4096);
+  });
+
+  it('rejects a line that is not a stat line', () => {
+    assert.equal(parseProcStat('garbage'), null);
+  });
+});
+
+describe('TreeTracker', () => {
+  it('does not count the first sample of a new pid as a reading', () => {
+    const t = new TreeTracker(100, 100);
+    const r1 = t.observe(snap(0, [proc({ pid: 100, ppid: 1, cpuMs: 50_000 })]));
+    assert.equal(r1.cpuPercent, null, 'a lifetime total is not a rate');
+    assert.equal(r1.spawned, 1);
+    const r2 = t.observe(snap(1000, [proc({ pid: 100, ppid: 1, cpuMs: 50_500 })]));
+    assert.equal(r2.cpuPercent, 50);
+  });
+
+  it('sums CPU over every descendant while the direct child is idle', () => {
+    const t = new TreeTracker(100, 100);
+    const tree = (ms: number, a: number, b: number) => [
+      proc({ pid: 100, ppid: 1, cpuMs: 10 }),
+      proc({ pid: 101, ppid: 100, cpuMs: a }),
+      proc({ pid: 102, ppid: 101, cpuMs: b }),
+    ];
+    t.observe(snap(0, tree(0, 0, 0)));
+    const r = t.observe(snap(1000, tree(1000, 1000, 990)));
+    assert.equal(r.procs, 3);
+    assert.ok(Math.abs(r.cpuPercent! - 199) < 0.01, `got ${r.cpuPercent}`);
+  });
+
+  it('a new child in a later tick adds nothing until its second reading', () => {
+    const t = new TreeTracker(100, 100);
+    t.observe(snap(0, [proc({ pid: 100, ppid: 1 })]));
+    const r = t.observe(snap(1000, [proc({ pid: 100, ppid: 1 }), proc({ pid: 200, ppid: 100, cpuMs: 90_000 })]));
+    assert.equal(r.cpuPercent, 0);
+    assert.equal(r.spawned, 1);
+  });
+
+  it('keeps following an escapee that left the group and was reparented to init', () => {
+    const t = new TreeTracker(100, 100);
+    t.observe(snap(0, [proc({ pid: 100, ppid: 1 }), proc({ pid: 300, ppid: 100, pgid: 300, sid: 300 })]));
+    const r = t.observe(
+      snap(1000, [proc({ pid: 100, ppid: 1 }), proc({ pid: 300, ppid: 1, pgid: 300, sid: 300, cpuMs: 1000 })]),
+    );
+    assert.equal(r.procs, 2, 'the reparented escapee is still ours');
+    assert.equal(r.escaped, 1);
+    assert.equal(r.cpuPercent, 100);
+  });
+
+  it('does not mistake a reused pid for the process it tracked', () => {
+    const t = new TreeTracker(100, 100);
+    t.observe(snap(0, [proc({ pid: 100, ppid: 1 }), proc({ pid: 300, ppid: 100, pgid: 300 })]));
+    t.observe(snap(1000, [proc({ pid: 100, ppid: 1 })]));
+    const r = t.observe(snap(2000, [proc({ pid: 100, ppid: 1 }), proc({ pid: 300, ppid: 1, pgid: 999, startTime: 77 })]));
+    assert.equal(r.procs, 1, 'a stranger with the same pid is not a member');
+  });
+
+  it('counts reaped children once: their CPU moves to the parent without double counting', () => {
+    const t = new TreeTracker(100, 100);
+    t.observe(snap(0, [proc({ pid: 100, ppid: 1 }), proc({ pid: 101, ppid: 100, cpuMs: 0 })]));
+    t.observe(snap(1000, [proc({ pid: 100, ppid: 1 }), proc({ pid: 101, ppid: 100, cpuMs: 800 })]));
+    // 101 used 200 ms more, exited and was reaped: its total (1000) is in the parent's childCpuMs.
+    const r = t.observe(snap(2000, [proc({ pid: 100, ppid: 1, childCpuMs: 1000 })]));
+    assert.equal(r.exited, 1);
+    assert.ok(Math.abs(r.cpuPercent! - 20) < 0.01, `got ${r.cpuPercent}`);
+  });
+
+  it('leaves zombies out and, in watch mode, never counts the shell itself', () => {
+    const t = new TreeTracker(50, null, true);
+    const r = t.observe(
+      snap(0, [proc({ pid: 50, ppid: 1, pgid: 50 }), proc({ pid: 51, ppid: 50, pgid: 51 }), proc({ pid: 52, ppid: 50, state: 'Z' })]),
+    );
+    assert.deepEqual(t.members(snap(0, [proc({ pid: 50, ppid: 1 }), proc({ pid: 51, ppid: 50 })])).map((p) => p.pid), [51]);
+    assert.equal(r.procs, 1);
+  });
+});
