@@ -184,7 +184,7 @@ export class JobController {
               args: this.spec.args,
               shell: this.spec.shell,
               cwd: this.spec.cwd,
-              env: buildChildEnv(this.ctx.baseEnv, this.spec.env, { runId: run.id, token }),
+              env: buildChildEnv(this.ctx.baseEnv, this.spec.env, { runId: run.id, token, attempt: attemptNo }),
               stdin: this.spec.stdin,
             },
             { onStdout: onOutput('stdout'), onStderr: onOutput('stderr') },

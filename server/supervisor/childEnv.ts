@@ -8,7 +8,7 @@ const OWN_SECRETS = /^FLOWFORGE_(API_KEY|ADMIN_KEY|ADMIN_TOKEN|READ_KEY|SUBMIT_K
 export function buildChildEnv(
   base: NodeJS.ProcessEnv,
   taskEnv: Record<string, string> | undefined,
-  marks: { runId: string; token: string },
+  marks: { runId: string; token: string; attempt?: number },
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
@@ -20,6 +20,7 @@ export function buildChildEnv(
   env.FORCE_COLOR ??= '1';
   env.FLOWFORGE_RUN_ID = marks.runId;
   env.FLOWFORGE_JOB_TOKEN = marks.token;
+  env.FLOWFORGE_ATTEMPT = String(marks.attempt ?? 1);
   return env;
 }
 

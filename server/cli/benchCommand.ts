@@ -1,0 +1,45 @@
+// `flowforge bench <name> [--json FILE] [...]`: runs one benchmark, prints a
+// readable table and writes the JSON results (to --json FILE, or .bench/).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { UsageError } from './args';
+
+type Bench = (argv: string[]) => Promise<{ json: unknown; table: string }>;
+
+const benches: Record<string, { what: string; load: () => Promise<Bench> }> = {
+  overhead: { what: 'cost of supervision: wall time, flood throughput, idle CPU', load: async () => (await import('../bench/overheadBench')).runOverheadBench },
+};
+
+function takeJsonFlag(argv: string[]): { json: string | null; rest: string[] } {
+  const rest: string[] = [];
+  let json: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json') json = argv[++i] ?? null;
+    else if (a.startsWith('--json=')) json = a.slice(7);
+    else rest.push(a);
+  }
+  return { json, rest };
+}
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const bench = name ? benches[name] : undefined;
+  if (!bench) {
+    const list = Object.entries(benches).map(([n, b]) => `  ${n.padEnd(9)} ${b.what}`).join('\n');
+    if (!name || name === '--help') {
+      process.stdout.write(`Usage: flowforge bench <name> [--json FILE]\n${list}\n`);
+      return name ? 0 : 2;
+    }
+    throw new UsageError(`unknown benchmark '${name}'. Choose one of:\n${list}`);
+  }
+  const { json, rest: args } = takeJsonFlag(rest);
+  const run = await bench.load();
+  const result = await run(args);
+  process.stdout.write(result.table + '\n');
+  const out = resolve(json ?? join('.bench', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result.json, null, 2) + '\n');
+  process.stdout.write(`results: ${out}\n`);
+  return 0;
+}
