@@ -45,12 +45,33 @@ export interface IdempotencyRecord {
 
 export interface StoreHealth {
   path: string | null;
+  /** Opened without the lock by a reader (`flowforge incidents`); it never writes. */
+  readOnly: boolean;
+  schemaVersion: number;
   writable: boolean;
   dirty: boolean;
   lastSaveAt: number | null;
   lastSaveMs: number | null;
   lastError: string | null;
   sizeBytes: number;
+}
+
+/** How much history the store keeps; applied on open and every few minutes while it is written. */
+export interface RetentionSettings {
+  /** Runs (by end), incidents (by last update), journal rows and samples older than this go. */
+  maxAgeDays: number;
+  /** The timeline as a whole; decision, lifecycle and audit records go with their journal rows. */
+  maxJournalRows: number;
+  maxDecisions: number;
+  maxLifecycleEvents: number;
+  maxAuditEvents: number;
+  maxIncidents: number;
+  /** Finished runs only; a running job's record is never dropped. */
+  maxRuns: number;
+  maxSamplesPerRun: number;
+  maxSamples: number;
+  idempotencyMaxAgeHours: number;
+  maxIdempotencyRecords: number;
 }
 
 export interface EvidenceStore {
@@ -72,8 +93,10 @@ export interface EvidenceStore {
   // ---- reads ----
   getRun(id: string): Run | null;
   listRuns(q: PageQuery & { workspace_id?: string; owner?: string; job_id?: string; active?: boolean }): Page<Run>;
+  /** Oldest first; with `limit`, the newest `limit` samples of the range. */
   samples(runId: string, range?: { from?: number; to?: number; limit?: number }): Sample[];
   getDecision(id: string): Decision | null;
+  /** Oldest first: the run's newest `limit` (default 100) decisions. */
   decisionsForRun(runId: string, limit?: number): Decision[];
   getIncident(id: string): Incident | null;
   listIncidents(
