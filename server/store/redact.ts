@@ -33,6 +33,8 @@ const NOT_REDACTED = '(?!\\[REDACTED)';
 /** A value: quoted, or a run up to whitespace or a delimiter. */
 const VALUE = `(?:"[^"\\n]*"|'[^'\\n]*'|[^\\s"'\`,;&)}\\]]+)`;
 
+const AUTH_SCHEME = '(?:bearer|basic|digest|token|negotiate|apikey)';
+
 const withPrefix: Replacer = (_m, prefix) => `${prefix}${REDACTED}`;
 
 /** Keeps the quotes around a redacted value, so JSON and shell text stay well-formed. */
@@ -94,13 +96,22 @@ function isRandomBlob(token: string): boolean {
   return shannonBits(compact) >= 3.5 && classSwitchRatio(compact) >= 0.3 && wordCoverage(compact) < 0.65;
 }
 
-/** A run of token characters that hides a secret: a random part, or random as a whole. Names carrying a digest are not. */
-function isSecretRun(run: string): boolean {
+/** A part of a path or name that is a plain word (`home`, `Widget`). */
+const PLAIN_WORD = /^[A-Za-z][a-z]{2,}$/;
+
+/**
+ * A run of token characters that hides a secret: a random part, or random as a
+ * whole. Names carrying a digest are not; nor are hex folder names inside a
+ * path (`workspaceStorage/<md5>/`), which are hashes, not keys.
+ */
+function isSecretRun(token: string): boolean {
+  const run = token.replace(/=+$/, '');
   if (UUID.test(run) || DIGEST_PREFIX.test(run)) return false;
   const parts = run.split(/[/_+-]/);
   if (parts.length === 1) return isRandomBlob(run);
-  if (parts.some(isRandomBlob)) return true;
-  return !parts.some(isDigest) && isRandomBlob(run);
+  const pathLike = run.includes('/') && parts.some((p) => PLAIN_WORD.test(p));
+  if (parts.some((p) => isRandomBlob(p) && !(pathLike && HEX_ONLY.test(p)))) return true;
+  return !pathLike && !parts.some(isDigest) && isRandomBlob(run);
 }
 
 /** Env names whose long hex value is a commit or a checksum, not a key. */
@@ -122,12 +133,12 @@ const RULES: Rule[] = [
   // Authorization headers, with or without a scheme; cookies.
   {
     re: new RegExp(
-      `\\b((?:proxy-)?authorization)(["']?\\s*[:=]\\s*["']?)(?:(bearer|basic|digest|token|negotiate|apikey)\\s+)?${NOT_REDACTED}([^\\s"',;]+)`,
+      `\\b((?:proxy-)?authorization)(["']?\\s*[:=]\\s*["']?)(?!(?:${AUTH_SCHEME}\\s+)?\\[REDACTED)(?:(${AUTH_SCHEME})\\s+)?([^\\s"',;]+)`,
       'gi',
     ),
     replace: (_m, name, sep, scheme) => `${name}${sep}${scheme ? `${scheme} ` : ''}${REDACTED}`,
   },
-  { re: /\b((?:set-)?cookie\s*:\s*)(?!\[REDACTED)[^\n]+/gi, replace: withPrefix },
+  { re: /\b((?:set-)?cookie\s*:\s*)(?!\s*\[REDACTED)[^\n]+/gi, replace: withPrefix },
   {
     re: /\b(bearer)\s+([A-Za-z0-9\-._~+/]+=*)/gi,
     replace: (m, word, tok) => (looksLikeToken(tok) ? `${word} ${REDACTED}` : m),
@@ -155,13 +166,14 @@ const RULES: Rule[] = [
     replace: (m, scheme, user) => (looksLikeToken(user) ? `${scheme}${REDACTED}@` : m),
   },
   // Tool-specific password arguments where the flag alone would be ambiguous (`-p` is a port for ssh).
+  // Each stops at an already redacted occurrence, so a second pass cannot reach further along the line.
   {
-    re: /\b((?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n;|&]*?\s-p)(?!\s|\[REDACTED)\S+/g,
+    re: /\b((?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b(?:(?!\s-p\[REDACTED)[^\n;|&])*?\s-p)(?!\s|\[REDACTED)\S+/g,
     replace: withPrefix,
   },
-  { re: /\b(sshpass\b[^\n;|&]*?\s-p\s*)(?!\[REDACTED)\S+/g, replace: withPrefix },
+  { re: /\b(sshpass(?:\s+-(?!p)\S+)*\s+-p\s*)(?!\[REDACTED)\S+/g, replace: withPrefix },
   {
-    re: /\b(curl\b[^\n;|&]*?\s(?:-u|--user)[\s=]*["']?[^\s:"']+:)(?!\[REDACTED)[^\s"']+/g,
+    re: /\b(curl\b(?:(?!:\[REDACTED)[^\n;|&])*?\s(?:-u|--user)[\s=]*["']?[^\s:"']+:)(?!\[REDACTED)[^\s"']+/g,
     replace: withPrefix,
   },
   // name=value and name: value pairs (any case; quoted names and values as in JSON, YAML, query strings).
@@ -187,7 +199,7 @@ const RULES: Rule[] = [
   },
   // Long random-looking strings anywhere: hex keys and base64 secrets.
   {
-    re: /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/_=-])/g,
+    re: /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{32,}(?:={1,2}(?![A-Za-z0-9+/_=-])|(?![A-Za-z0-9+/_-]))/g,
     replace: (m: string, ...rest: unknown[]) => {
       const offset = rest[rest.length - 2] as number;
       const text = rest[rest.length - 1] as string;
