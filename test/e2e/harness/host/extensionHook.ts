@@ -1,0 +1,22 @@
+// The only harness code an extension under test carries. Call it at the end of
+// activate(); it does nothing unless code-server was started with FLOWFORGE_E2E_HOST_TESTS
+// (the extension host inherits code-server's environment), so it is inert in production.
+//
+//   import * as vscode from 'vscode';
+//   import { attachHostTests } from '.../test/e2e/harness/host/extensionHook';
+//   export function activate(context: vscode.ExtensionContext) {
+//     ...
+//     attachHostTests(vscode, context, internals);
+//   }
+import type * as vscodeApi from 'vscode';
+import type { HostAttachment } from './hostRunner';
+import { hostEnv } from './protocol';
+
+export function attachHostTests(vscode: typeof vscodeApi, extensionContext: vscodeApi.ExtensionContext, extensionApi?: unknown): void {
+  const bundle = process.env[hostEnv.bundle];
+  if (!bundle) return;
+  // A runtime require of a path known only at run time: esbuild leaves it alone, so the
+  // test bundle is never part of the extension's own bundle.
+  const hostTests = require(bundle) as { attach(host: HostAttachment): { dispose(): void } };
+  extensionContext.subscriptions.push(hostTests.attach({ vscode, extensionContext, extensionApi }));
+}
