@@ -154,7 +154,6 @@ function writeManifest() {
     nodeVersion: nodeVersion(),
     codeServerEntry: join(codeServerPkg, 'out/node/entry.js'),
     codeServerVersion: CODE_SERVER_VERSION,
-    chromium: CHROMIUM,
   };
   const text = JSON.stringify(manifest, null, 2) + '\n';
   const old = existsSync(manifestPath) ? readFileSync(manifestPath, 'utf8') : '';

@@ -3,7 +3,7 @@
 // bar, a webview button inside the nested iframes, the in-host test channel (both
 // outcomes), window reload and close, and a teardown that leaves nothing behind.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,6 +16,7 @@ import {
   formatHostReport,
   isAlive,
   listPaletteCommands,
+  packageVsix,
   quickPick,
   reloadWindow,
   runCommand,
@@ -160,5 +161,32 @@ describe('e2e harness, proven with the probe extension', function () {
     assert.equal(isAlive(escaped), false, 'stop() killed the escaped process too');
     const left = await waitForExit([server.pid, ...tree.map((p) => p.pid)], 5_000);
     assert.deepEqual(left, [], `left behind after stop():\n${describeProcesses(left)}`);
+  });
+});
+
+describe('e2e harness, probe installed from a .vsix into a multi-root workspace', function () {
+  this.timeout(120_000);
+  const temp: string[] = [];
+  const session = useE2eSession(async () => {
+    const folders = ['alpha', 'beta'].map((name) => mkdtempSync(join(tmpdir(), `ff-e2e-${name}-`)));
+    const extensionPath = await buildProbeExtension();
+    const vsix = packageVsix(extensionPath, join(extensionPath, 'probe.vsix'));
+    temp.push(...folders, extensionPath);
+    // On-demand host tests only: the probe's automatic suite expects a single folder.
+    return { workspace: folders, vsix, hostTests: ['test/e2e/probe-extension/host-tests/probe.host.ts'], hostAutorun: false };
+  });
+  after(() => temp.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  it('installs the .vsix with --install-extension and activates it in every folder of the workspace', async () => {
+    assert.ok(
+      readdirSync(session.server.extensionsDir).some((name) => name.startsWith('flowforge-test.flowforge-e2e-probe-0.0.1')),
+      `the probe is installed in ${session.server.extensionsDir}`,
+    );
+    await statusBarItem(session.page, 'probe.status').waitFor();
+    const folders = await session.host!.evaluate<string[]>('return vscode.workspace.workspaceFolders.map((f) => f.name)');
+    assert.equal(folders.length, 2);
+    assert.ok(!existsSync(session.host!.resultsPath), 'no automatic host run when hostAutorun is false');
+    const report = await session.host!.runTests('registers its commands');
+    assert.deepEqual([report.passed, report.failed], [1, 0], formatHostReport(report));
   });
 });

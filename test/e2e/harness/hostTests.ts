@@ -2,10 +2,10 @@
 // prepareHostTests() bundles host-test files with the runner, and returns the environment
 // to start code-server with plus helpers to read the automatic report, run tests on
 // demand, or evaluate a snippet with the full vscode API.
-import { build } from 'esbuild';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { bundleForExtensionHost } from './bundle';
 import { hostEnv, requestFile, responseFile, type HostRequest, type HostResponse, type HostTestReport } from './host/protocol';
 import { repoRoot } from './setup';
 
@@ -32,17 +32,8 @@ const runnerPath = join(__dirname, 'host/hostRunner.ts');
 /** Bundles host-test files (mocha-style, importing describe/it from host/hostRunner) into one CJS module. */
 export async function buildHostTests(entries: string[], outFile: string): Promise<void> {
   const imports = entries.map((e) => `import ${JSON.stringify(resolve(repoRoot, e))};`).join('\n');
-  await build({
-    stdin: { contents: `${imports}\nexport { attach } from ${JSON.stringify(runnerPath)};\n`, resolveDir: repoRoot, loader: 'ts' },
-    outfile: outFile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode'],
-    sourcemap: 'inline',
-    logLevel: 'warning',
-  });
+  const contents = `${imports}\nexport { attach } from ${JSON.stringify(runnerPath)};\n`;
+  await bundleForExtensionHost({ stdin: { contents, resolveDir: repoRoot, loader: 'ts' } }, outFile);
 }
 
 async function waitForJson<T>(file: string, timeoutMs: number, accept: (value: T) => boolean, what: string): Promise<T> {

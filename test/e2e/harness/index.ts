@@ -1,5 +1,6 @@
 // The e2e harness: real VS Code (code-server) in Debian Chromium, driven by playwright-core.
 // See docs/testing.md for how the tiers run and how to debug a failing e2e test.
+export { CHROMIUM_ARGS, chromiumPath, launchChromium } from './chromium';
 export { defaultSettings, startCodeServer, type CodeServerHandle, type CodeServerOptions, type StopReport } from './codeServer';
 export { buildHostTests, formatHostReport, prepareHostTests, type HostTestSession } from './hostTests';
 export type { HostTestReport, HostTestResult } from './host/protocol';
@@ -29,4 +30,5 @@ export {
   type NotificationInfo,
 } from './ui';
 export { eventually, matches } from './wait';
+export { packageVsix } from './vsix';
 export { openWorkbench, waitForWorkbench, type Workbench } from './workbench';

@@ -11,7 +11,6 @@ export interface E2eToolchain {
   nodeVersion: string;
   codeServerEntry: string;
   codeServerVersion: string;
-  chromium: string;
 }
 
 let cached: E2eToolchain | undefined;
@@ -23,7 +22,7 @@ export function toolchain(): E2eToolchain {
     throw new Error(`e2e toolchain missing (${manifest} not found). Run: node scripts/e2e-setup.mjs`);
   }
   const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as E2eToolchain;
-  for (const file of [parsed.node, parsed.codeServerEntry, parsed.chromium]) {
+  for (const file of [parsed.node, parsed.codeServerEntry]) {
     if (!existsSync(file)) throw new Error(`e2e toolchain incomplete: ${file} is missing. Run: node scripts/e2e-setup.mjs`);
   }
   cached = parsed;

@@ -2,9 +2,9 @@
 // until the workbench can be driven.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './chromium';
 import type { CodeServerHandle } from './codeServer';
-import { toolchain } from './setup';
 
 export interface Workbench {
   browser: Browser;
@@ -20,16 +20,6 @@ export interface Workbench {
   close(): Promise<void>;
 }
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-dev-shm-usage',
-];
-
 /** The workbench is usable once its parts are laid out and the status bar is populated. */
 export async function waitForWorkbench(page: Page, timeoutMs = 60_000): Promise<void> {
   await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: timeoutMs });
@@ -37,8 +27,7 @@ export async function waitForWorkbench(page: Page, timeoutMs = 60_000): Promise<
 }
 
 export async function openWorkbench(handle: CodeServerHandle, options: { timeoutMs?: number } = {}): Promise<Workbench> {
-  // launch() (not a persistent context) gives every run a fresh, throw-away profile.
-  const browser = await chromium.launch({ executablePath: toolchain().chromium, headless: true, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   // Terminal copy/paste goes through the async clipboard API.
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://127.0.0.1:${handle.port}` });
