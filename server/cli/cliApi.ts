@@ -1,13 +1,78 @@
-// The /v1 API served by a CLI session (`flowforge run` unless --no-api).
-// Wired to server/api once it lands; until then the session runs without it.
+// The /v1 API of a CLI process: keys from the environment (or one generated
+// for this process), the discovery file local clients read, and the API
+// served by `flowforge run` (unless --no-api).
+//   FLOWFORGE_API_KEY    admin key (named "admin")
+//   FLOWFORGE_READ_KEY   optional read-only key (named "read")
+//   FLOWFORGE_SUBMIT_KEY optional submit key (named "submit")
+// Jobs never inherit these variables (server/supervisor/childEnv.ts).
+import { dirname, join } from 'node:path';
+import { ApiConfigError, ApiKeyError, generateApiKey, startApiServer, type ApiKey, type ApiServer } from '../api';
+import { defaultStorePath } from '../store';
+import { UsageError } from './args';
 import type { Session } from './session';
 
 export interface CliApi {
   port: number;
+  url: string;
   close(): Promise<void>;
 }
 
-export async function startCliApi(session: Session, _port: number, _quiet: boolean): Promise<CliApi | null> {
-  session.logger.debug('API not wired yet');
-  return null;
+export interface EnvKeys {
+  keys: ApiKey[];
+  /** The admin key made for this process when FLOWFORGE_API_KEY is unset. */
+  generated: string | null;
+}
+
+export function apiKeysFromEnv(env: NodeJS.ProcessEnv = process.env): EnvKeys {
+  const given = env.FLOWFORGE_API_KEY?.trim();
+  const admin = given || generateApiKey();
+  const keys: ApiKey[] = [{ name: 'admin', scope: 'admin', key: admin }];
+  const read = env.FLOWFORGE_READ_KEY?.trim();
+  const submit = env.FLOWFORGE_SUBMIT_KEY?.trim();
+  if (read) keys.push({ name: 'read', scope: 'read', key: read });
+  if (submit) keys.push({ name: 'submit', scope: 'submit', key: submit });
+  return { keys, generated: given ? null : admin };
+}
+
+/**
+ * Where a CLI process announces its API: `flowforge serve` at
+ * `<state dir>/api.json`, each `flowforge run` at `<state dir>/api/run-<pid>.json`.
+ */
+export function discoveryFileFor(kind: 'serve' | 'run', env: NodeJS.ProcessEnv = process.env, pid = process.pid): string {
+  const stateDir = dirname(defaultStorePath(env));
+  return kind === 'serve' ? join(stateDir, 'api.json') : join(stateDir, 'api', `run-${pid}.json`);
+}
+
+/** Starts the API for a CLI session; configuration problems become usage errors with their message. */
+export async function serveCliApi(session: Session, options: { port: number; kind: 'serve' | 'run'; allowedOrigins?: string[]; withKeyInDiscovery: boolean }): Promise<{ server: ApiServer; keys: EnvKeys; discoveryFile: string }> {
+  const keys = apiKeysFromEnv();
+  const discoveryFile = discoveryFileFor(options.kind);
+  try {
+    const server = await startApiServer({
+      engine: session.engine,
+      keys: keys.keys,
+      port: options.port,
+      logger: session.logger,
+      allowedOrigins: options.allowedOrigins,
+      discoveryFile,
+      discoveryKey: options.withKeyInDiscovery ? (keys.generated ?? undefined) : undefined,
+    });
+    return { server, keys, discoveryFile };
+  } catch (err) {
+    if (err instanceof ApiConfigError || err instanceof ApiKeyError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * `flowforge run`'s API: the key is FLOWFORGE_API_KEY, or one generated and
+ * written only to the 0600 discovery file (never printed).
+ */
+export async function startCliApi(session: Session, port: number, quiet: boolean): Promise<CliApi | null> {
+  const { server, keys, discoveryFile } = await serveCliApi(session, { port, kind: 'run', withKeyInDiscovery: true });
+  if (!quiet) {
+    const where = keys.generated ? `key in ${discoveryFile}` : 'key: FLOWFORGE_API_KEY';
+    session.logger.info(`API on ${server.url} (${where})`);
+  }
+  return { port: server.port, url: server.url, close: () => server.close() };
 }

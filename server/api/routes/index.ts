@@ -1,0 +1,14 @@
+// Every route of the API, in the order the app mounts them.
+import type { AnyRoute } from '../routeTable';
+import type { ApiServices } from '../services';
+import { docsRoute } from './docs';
+import { healthRoutes } from './health';
+import { readRoutes } from './reads';
+import { runRoutes } from './runs';
+import { workspaceRoutes } from './workspaces';
+
+export function apiRoutes(s: ApiServices): AnyRoute[] {
+  const routes = [...healthRoutes(s), ...runRoutes(s), ...readRoutes(s), ...workspaceRoutes(s)];
+  routes.push(docsRoute(() => routes));
+  return routes;
+}
