@@ -1,6 +1,7 @@
 // The engine wires the parts together: it owns the jobs, takes one process
 // snapshot per tick for all of them, and records everything through the store.
 //   process → sampler → detector → policy → action → store → events (API, CLI)
+import type { AuditEvent } from '../protocol/domain';
 import type { EvidenceStore } from '../store/types';
 import { defaultProcessSource, type ProcessSource } from '../supervisor/processTable';
 import type { ReaperClient } from '../supervisor/reaper';
@@ -43,6 +44,8 @@ export class Engine {
   private lastTickAt: number | null = null;
   private lastTickError: string | null = null;
   private shuttingDown = false;
+  /** Workspaces whose protection is off: their jobs alert instead of killing or restarting. */
+  private readonly unprotected = new Set<string>();
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -72,6 +75,7 @@ export class Engine {
       baseEnv: this.baseEnv,
     });
     this.jobs.set(job.jobId, job);
+    if (spec.workspaceId !== null && this.unprotected.has(spec.workspaceId)) job.setProtection(false);
     job.start();
     this.ensureTicking();
     return job;
@@ -91,6 +95,21 @@ export class Engine {
 
   restartRun(runId: string, by: ActorInfo): RestartAnswer | null {
     return this.jobByRun(runId)?.restart(by) ?? null;
+  }
+
+  /**
+   * A workspace's protection (default on). Off: its jobs, running ones
+   * included, only alert; kill and restart verdicts are held back.
+   */
+  setWorkspacePolicy(workspaceId: string, policy: { protection: boolean }): void {
+    if (policy.protection) this.unprotected.delete(workspaceId);
+    else this.unprotected.add(workspaceId);
+    for (const job of this.activeJobs()) if (job.spec.workspaceId === workspaceId) job.setProtection(policy.protection);
+  }
+
+  /** Records an action taken outside a job (an API client registering a workspace, ...). */
+  recordAudit(fields: Omit<AuditEvent, 'id' | 't'>): AuditEvent {
+    return this.recorder.audit(fields);
   }
 
   /** Health of the sampler, for readiness checks. */

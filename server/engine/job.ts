@@ -85,6 +85,7 @@ export class JobController {
   private pendingRestart: { timer: TimerHandle | null } | null = null;
   private readonly restarts: RestartController;
   private incident: Incident | null = null;
+  private protectionOn = true;
   private ended = true;
   private endWaiters: ((o: JobOutcome) => void)[] = [];
   private lastOutcome: JobOutcome | null = null;
@@ -348,7 +349,18 @@ export class JobController {
 
   // --------------------------------------------------------------- verdicts
 
-  private handleVerdict(attempt: Attempt, verdict: Verdict, snap: SignalSnapshot): void {
+  /** Off (the workspace's protection was turned off): kill and restart verdicts become alerts. */
+  setProtection(enabled: boolean): void {
+    this.protectionOn = enabled;
+  }
+
+  private withProtection(v: Verdict): Verdict {
+    if (this.protectionOn || (v.action !== 'kill' && v.action !== 'restart')) return v;
+    return { ...v, action: 'alert', enforced: false, reason: `${v.reason} (not acted on: protection is off for this workspace)` };
+  }
+
+  private handleVerdict(attempt: Attempt, judged: Verdict, snap: SignalSnapshot): void {
+    const verdict = this.withProtection(judged);
     const t = snap.t;
     const flagged = verdict.action !== 'continue' || verdict.intended !== 'continue';
     if (flagged) {
