@@ -3,6 +3,7 @@
 // inside a describe() starts everything in before(), saves a screenshot and all logs of
 // any failing test into .test-artifacts/e2e/<test>/, and tears down in after() with the
 // "nothing left behind" check of CodeServerHandle.stop().
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startCodeServer, type CodeServerHandle, type CodeServerOptions } from './codeServer';
@@ -57,6 +58,7 @@ export async function startE2eSession(options: E2eSessionOptions): Promise<E2eSe
     timings: { serverListeningMs, workbenchReadyMs: Date.now() - started },
     async saveArtifacts(name) {
       const dir = join(ensureArtifactsDir(), name.replace(/[^\w.-]+/g, '_').slice(0, 120));
+      rmSync(dir, { recursive: true, force: true }); // never mix two runs' logs
       await workbench.page.screenshot({ path: join(dir, 'screenshot.png') }).catch(() => undefined);
       workbench.saveLogs(dir);
       server.saveLogs(dir);

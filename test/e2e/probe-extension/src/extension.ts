@@ -118,6 +118,8 @@ export function activate(context: vscode.ExtensionContext): ProbeApi {
     }),
   );
 
+  // Extension-host console output is forwarded to the browser console (browser-console.log in e2e artefacts).
+  console.log(`[probe] activated in extension host ${process.pid}`);
   attachHostTests(vscode, context, api);
   return api;
 }
