@@ -37,8 +37,14 @@ export interface SignalSnapshot {
     cycleLength: number | null;
     /** New templates per minute over the novelty window. */
     novelty: number;
-    /** 0..1: how strongly the values inside the repeated template move steadily (counters, losses, percentages). */
+    /** Share of recent lines whose template had not been seen before (0..1). */
+    novelShare: number;
+    /** 0..1: how strongly the values inside the repeated template move steadily (counters, losses, percentages). 0 when unknown. */
     progress: number;
+    /** False until the dominant templates have enough sampled lines for `progress` to mean anything. */
+    progressKnown: boolean;
+    /** Plain words about the movement behind `progress` (e.g. "only a counter moves (...)"). */
+    progressDetail: string;
     /** Lines per second over the rate window. */
     rate: number;
     /** Milliseconds since the last line of output. */
@@ -52,6 +58,8 @@ export interface SignalSnapshot {
     bytesDelta: number;
     /** The dominant normalised template(s), most frequent first (at most 5). */
     templates: string[];
+    /** Share of recent lines of each entry of `templates`. */
+    templateShares: number[];
     /** A few recent raw lines (ANSI stripped, truncated), NOT yet redacted. */
     evidence: string[];
   };
@@ -66,4 +74,66 @@ export interface SignalSnapshot {
     /** Processes spawned + exited per second over the tree window. */
     churnPerS: number;
   };
+}
+
+/**
+ * Every tunable number of detection and of the rules built on it, one flat
+ * set per profile (server/policy/profiles.ts); a config file's `thresholds:`
+ * section overrides single keys. Documented in docs/detection.md.
+ */
+export interface DetectionThresholds {
+  /** Tree CPU (percent of one core) at or above which the job counts as busy. */
+  maxCpu: number;
+  /** Window of the sustained CPU level (its lower quartile), ms. */
+  cpuWindowMs: number;
+  /** Window of repetition, rate, novelty share and the dominant templates, ms. */
+  recentWindowMs: number;
+  /** Window over which the numbers inside a template are compared, ms. */
+  progressWindowMs: number;
+  /** Whether a bare counter (`attempt N`) counts as progress. */
+  counterIsProgress: boolean;
+  /** Repetition (0..1) at or above which output counts as repetitive. */
+  repetition: number;
+  /** Share of lines with a new template at or below which output counts as having nothing new. */
+  maxNovelty: number;
+  /** Progress (0..1) at or above which the job counts as making progress. */
+  maxProgress: number;
+  /** CPU loop: minimum line rate (lines/s); slower keep-alive lines never make a loop. */
+  loopMinRate: number;
+  /** CPU loop: a line rate (lines/s) that counts as busy even when CPU readings lag. */
+  floodRate: number;
+  /** CPU loop: how long it must hold before an alert, and before a kill (null: never), ms. */
+  loopAlertMs: number;
+  loopKillMs: number | null;
+  /** Output loop (any CPU): minimum line rate, alert and kill delays (ms; null: never). */
+  outputLoopRate: number;
+  outputLoopAlertMs: number;
+  outputLoopKillMs: number | null;
+  /** Silent spin: busy CPU without any output for this long gives an alert / a kill (null: never), ms. */
+  silentSpinAlertMs: number;
+  silentSpinKillMs: number | null;
+  /** Hard memory limit (MB of RSS over the tree), null for none. */
+  maxMemoryMb: number | null;
+  /** Window of the memory slope, ms. */
+  memoryWindowMs: number;
+  /** Memory climb: slope (MB/s) and level (MB) that together raise an alert after memoryClimbAlertMs. */
+  memoryClimbMbPerS: number;
+  memoryClimbFloorMb: number;
+  memoryClimbAlertMs: number;
+  /** Hard limit on the number of processes in the tree. */
+  maxProcs: number;
+  /** Window of process churn, ms. */
+  treeWindowMs: number;
+  /** Processes started or ended per second that, held for churnAlertMs, raise an alert. */
+  churnPerS: number;
+  churnAlertMs: number;
+  /** A rule alerts at or above alertConfidence and kills at or above killConfidence (0..1). */
+  alertConfidence: number;
+  killConfidence: number;
+  /** Lines longer than this are analysed on their first maxLineBytes bytes. */
+  maxLineBytes: number;
+  /** A trailing line without newline is analysed after this much quiet, ms. */
+  partialLineMs: number;
+  /** Templates tracked at once (least recently seen are dropped beyond it). */
+  maxTemplates: number;
 }

@@ -2,16 +2,23 @@
 // decisions. The policy is pure and stateful per run: it sees one
 // SignalSnapshot per tick and answers with a Verdict.
 import type { Action, ProfileName, RolloutMode, RuleResult, RunawayAction, SignalReading } from '../protocol/domain';
+import type { DetectionThresholds } from '../detect/types';
+
+/** A number from a flag: as typed (a string, validated here) or already parsed. */
+export type NumberInput = number | string;
 
 /** What a person or a config file can set; everything optional (profile defaults fill the rest). */
 export interface PolicyOverrides {
   profile?: ProfileName;
-  maxCpu?: number;
-  maxMemoryMb?: number;
+  maxCpu?: NumberInput;
+  maxMemoryMb?: NumberInput;
   onRunaway?: RunawayAction;
   rollout?: RolloutMode;
-  canaryPercent?: number;
-  graceMs?: number;
+  canaryPercent?: NumberInput;
+  graceMs?: NumberInput;
+  /** `--shadow-mode`: turns rollout 'enforce' into 'shadow' (an explicit canary stays canary). */
+  shadowMode?: boolean;
+  sampleIntervalMs?: NumberInput;
   /** Path of a YAML or JSON config file; its values sit below explicit flags. */
   configFile?: string;
 }
@@ -26,6 +33,11 @@ export interface Verdict {
   canaryBucket: number | null;
   /** Whether this verdict should be stored as a decision (continue verdicts are sampled). */
   record: boolean;
+  /**
+   * Whether to tell a person now (print, notify). True when an episode opens, when it
+   * escalates, on every kill/restart, and for a lasting alert at growing intervals.
+   */
+  notify: boolean;
   confidence: number;
   rules: RuleResult[];
   signals: SignalReading[];
@@ -41,3 +53,30 @@ export interface Verdict {
 }
 
 export type RolloutSettings = { mode: RolloutMode; canaryPercent: number };
+
+export interface RestartSettings {
+  /** First automatic restart delay; each further one is `factor` times longer, capped at maxDelayMs. */
+  initialDelayMs: number;
+  factor: number;
+  maxDelayMs: number;
+  /** An attempt that stays up this long resets the backoff. */
+  resetAfterMs: number;
+  /** At most `budget` restarts (automatic or manual) within budgetWindowMs. */
+  budget: number;
+  budgetWindowMs: number;
+}
+
+/** Everything a run needs to know about its policy, after profile < config file < flags. */
+export interface EffectiveSettings {
+  profile: ProfileName;
+  detection: DetectionThresholds;
+  onRunaway: RunawayAction;
+  rollout: RolloutSettings;
+  /** Time between SIGTERM and SIGKILL when stopping. */
+  graceMs: number;
+  /** How often the process tree is sampled and the policy evaluated. */
+  sampleIntervalMs: number;
+  restart: RestartSettings;
+  /** The config file these settings came from, if any (absolute path). */
+  configFile: string | null;
+}

@@ -1,0 +1,377 @@
+// One run's detector: fed every output chunk (the hot path) and one resource
+// reading per tick, it answers a SignalSnapshot per tick. Pure: time only
+// comes in as arguments.
+//
+// Output bookkeeping happens per line, cheaply: split on '\n' with
+// Buffer.indexOf, keep the last '\r' frame, hash the template while masking,
+// count it in the current bucket, and compare its hash with the 5 previous
+// lines of the same stream (cycles of up to 5 lines). Everything else (shares,
+// rates, progress scoring) is computed once per snapshot from bounded buckets.
+import { LineNormalizer, stripAnsi } from './normalize';
+import { ProgressSampler, type ProgressFinding } from './progress';
+import { ResourceSignals } from './resources';
+import { TemplateStat, TemplateTable } from './templates';
+import type { DetectionThresholds, ResourceReading, SignalSnapshot, StreamName } from './types';
+
+const MAX_CYCLE = 5;
+const MAX_BUCKETS = 256;
+/** Distinct templates remembered per bucket for shares; a bucket with more is all novelty anyway. */
+const MAX_ACTIVE_PER_BUCKET = 2048;
+/** Raw evidence lines materialised per bucket (a string per template per tick at most). */
+const MAX_SAMPLES_PER_BUCKET = 64;
+/** Below this many lines in the window, repetition is not judged. */
+const MIN_LINES_FOR_REPETITION = 3;
+const NOVELTY_PER_MINUTE_WINDOW_MS = 60_000;
+/** Of the last 5 snapshots, this many not repetitive end a repetitive stretch. */
+const MISSES_TO_RESET = 2;
+/** A template's numbers are sampled once it has repeated this often, for at most MAX_SAMPLERS templates. */
+const SAMPLE_FROM_COUNT = 4;
+const MAX_SAMPLERS = 256;
+
+interface Bucket {
+  seq: number;
+  startT: number;
+  endT: number;
+  lines: number;
+  bytes: number;
+  newTemplates: number;
+  /** matches[k]: lines equal (by template) to the line k before them in the same stream. */
+  matches: Int32Array;
+  active: TemplateStat[];
+  /** Lines per active template, filled when the bucket is sealed. */
+  counts: number[];
+  samples: number;
+}
+
+class StreamState {
+  partial: Buffer;
+  partialLen = 0;
+  lastByteT = -Infinity;
+  /** The template hashes of this stream's last lines (ring) and how many lines it has had. */
+  readonly recent = new Uint32Array(8);
+  seen = 0;
+
+  constructor(maxLineBytes: number) {
+    this.partial = Buffer.alloc(maxLineBytes);
+  }
+}
+
+export class Detector {
+  private readonly norm: LineNormalizer;
+  private readonly table: TemplateTable;
+  private readonly streams: Record<StreamName, StreamState>;
+  private readonly resources: ResourceSignals;
+  private readonly buckets: Bucket[] = [];
+  private cur: Bucket;
+  private linesTotal = 0;
+  private bytesTotal = 0;
+  private lastOutputT: number;
+  private repetitiveSince: number | null = null;
+  private repetitiveMisses = 0;
+  private readonly slotMs: number;
+  private samplers = 0;
+
+  constructor(
+    private readonly th: DetectionThresholds,
+    private readonly startedAt: number,
+  ) {
+    this.norm = new LineNormalizer(th.maxLineBytes);
+    this.table = new TemplateTable(th.maxTemplates);
+    this.streams = { stdout: new StreamState(th.maxLineBytes), stderr: new StreamState(th.maxLineBytes) };
+    this.resources = new ResourceSignals(th);
+    this.cur = newBucket(0, startedAt);
+    this.lastOutputT = startedAt;
+    this.slotMs = th.progressWindowMs / 40;
+  }
+
+  // ---------------------------------------------------------------- output (hot path)
+
+  observeOutput(stream: StreamName, chunk: Buffer, t: number): void {
+    const st = this.streams[stream];
+    const n = chunk.length;
+    if (n === 0) return;
+    this.bytesTotal += n;
+    this.cur.bytes += n;
+    st.lastByteT = t;
+    if (t > this.lastOutputT) this.lastOutputT = t;
+    const hasCR = chunk.indexOf(13) !== -1;
+    let pos = 0;
+    if (st.partialLen > 0) {
+      const nl = chunk.indexOf(10);
+      if (nl === -1) {
+        this.appendPartial(st, chunk, 0, n, hasCR);
+        return;
+      }
+      this.appendPartial(st, chunk, 0, nl, hasCR);
+      this.line(st, st.partial, 0, st.partialLen, t, true);
+      st.partialLen = 0;
+      pos = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf(10, pos);
+      if (nl === -1) break;
+      this.line(st, chunk, pos, nl, t, hasCR);
+      pos = nl + 1;
+    }
+    if (pos < n) this.appendPartial(st, chunk, pos, n, hasCR);
+  }
+
+  /** Analyses a trailing line without newline once its stream has been quiet for partialLineMs. */
+  flushPartial(t: number): void {
+    for (const st of Object.values(this.streams)) {
+      if (st.partialLen > 0 && t - st.lastByteT >= this.th.partialLineMs) {
+        this.line(st, st.partial, 0, st.partialLen, t, true);
+        st.partialLen = 0;
+      }
+    }
+  }
+
+  /** Keeps the current '\r' frame of an unfinished line, capped at maxLineBytes. */
+  private appendPartial(st: StreamState, buf: Buffer, s: number, e: number, hasCR: boolean): void {
+    if (hasCR) {
+      // Only a '\r' with something after it starts a new frame; a last '\r' may be half of "\r\n".
+      for (let p = e - 2; p >= s; p--) {
+        if (buf[p] === 13) {
+          st.partialLen = 0;
+          s = p + 1;
+          break;
+        }
+      }
+    }
+    const room = st.partial.length - st.partialLen;
+    const take = Math.min(room, e - s);
+    if (take > 0) {
+      buf.copy(st.partial, st.partialLen, s, s + take);
+      st.partialLen += take;
+    }
+  }
+
+  private line(st: StreamState, buf: Uint8Array, s: number, e: number, t: number, hasCR: boolean): void {
+    if (hasCR) {
+      if (e > s && buf[e - 1] === 13) e--;
+      for (let p = e - 1; p >= s; p--) {
+        if (buf[p] === 13) {
+          s = p + 1;
+          break;
+        }
+      }
+    }
+    if (e - s > this.th.maxLineBytes) e = s + this.th.maxLineBytes;
+    const h = this.norm.hash(buf, s, e);
+    const b = this.cur;
+    b.lines++;
+    this.linesTotal++;
+
+    let tpl = this.table.get(h);
+    if (tpl === undefined) {
+      b.newTemplates++;
+      if (!this.table.full) {
+        tpl = new TemplateStat(h, this.norm.template(buf, s, e), t);
+        this.table.add(tpl);
+      }
+    }
+    if (tpl !== undefined) {
+      tpl.count++;
+      tpl.lastSeenT = t;
+      if (tpl.bucketSeq !== b.seq) {
+        tpl.bucketSeq = b.seq;
+        tpl.bucketCount = 0;
+        if (b.active.length < MAX_ACTIVE_PER_BUCKET) b.active.push(tpl);
+        if (b.samples < MAX_SAMPLES_PER_BUCKET) {
+          b.samples++;
+          tpl.sample = stripAnsi(buf, s, e);
+        }
+      }
+      tpl.bucketCount++;
+      if ((tpl.pairPending || t >= tpl.nextSlotT) && tpl.count >= SAMPLE_FROM_COUNT) this.sampleFields(tpl, buf, s, e, t);
+    }
+
+    // Cycles of up to 5 lines: is this line's template the one k lines back?
+    const ring = st.recent;
+    const seen = st.seen;
+    const m = b.matches;
+    const lim = seen < MAX_CYCLE ? seen : MAX_CYCLE;
+    for (let k = 1; k <= lim; k++) if (ring[(seen - k) & 7] === h) m[k]!++;
+    ring[seen & 7] = h;
+    st.seen = seen + 1;
+  }
+
+  /** Reads the numbers of a sampled line: the first line of a slot, or the line completing its pair. */
+  private sampleFields(tpl: TemplateStat, buf: Uint8Array, s: number, e: number, t: number): void {
+    if (tpl.sampler === null && this.samplers >= MAX_SAMPLERS) return;
+    const n = this.norm.fields(buf, s, e);
+    if (tpl.sampler === null) {
+      tpl.sampler = new ProgressSampler(n);
+      this.samplers++;
+    }
+    if (tpl.sampler.fieldCount !== n) return; // a hash collision between two templates: skip
+    if (tpl.pairPending) {
+      tpl.sampler.complete(this.norm.values, tpl.count);
+      tpl.pairPending = false;
+    } else {
+      tpl.sampler.start(this.norm.values, this.norm.flags, t, tpl.count);
+      tpl.pairPending = true;
+      tpl.nextSlotT = t + this.slotMs;
+    }
+  }
+
+  // ---------------------------------------------------------------- resources
+
+  observeResources(reading: ResourceReading): void {
+    this.resources.observe(reading);
+  }
+
+  // ---------------------------------------------------------------- snapshot (once per tick)
+
+  snapshot(t: number): SignalSnapshot {
+    const sealed = this.seal(t);
+    const recent = this.window(t, this.th.recentWindowMs);
+    const minute = this.window(t, NOVELTY_PER_MINUTE_WINDOW_MS);
+    const lines = recent.lines;
+    let best = 0;
+    let cycle: number | null = null;
+    if (lines >= MIN_LINES_FOR_REPETITION) {
+      for (let k = 1; k <= MAX_CYCLE; k++) best = Math.max(best, recent.matches[k]! / lines);
+      for (let k = 1; k <= MAX_CYCLE && cycle === null; k++) if (recent.matches[k]! / lines >= best * 0.95) cycle = k;
+    }
+    const repetition = Math.min(1, best);
+    const novelShare = lines > 0 ? recent.newTemplates / lines : 0;
+    const top = recent.top;
+    const progress = this.progress(top, t);
+    this.trackRepetitive(t, repetition, novelShare, lines);
+    for (const dropped of this.table.trim()) if (dropped.sampler) this.samplers--;
+
+    return {
+      t,
+      elapsedMs: t - this.startedAt,
+      cpu: this.resources.cpu(t),
+      output: {
+        repetition,
+        cycleLength: repetition >= this.th.repetition ? cycle : null,
+        novelty: (minute.newTemplates * 60_000) / Math.max(minute.spanMs, NOVELTY_PER_MINUTE_WINDOW_MS),
+        novelShare,
+        progress: progress.score ?? 0,
+        progressKnown: progress.score !== null,
+        progressDetail: progress.detail,
+        rate: recent.spanMs > 0 ? (lines * 1000) / recent.spanMs : 0,
+        silenceMs: Math.max(0, t - this.lastOutputT),
+        repetitiveForMs: this.repetitiveSince === null ? 0 : t - this.repetitiveSince,
+        linesTotal: this.linesTotal,
+        bytesTotal: this.bytesTotal,
+        linesDelta: sealed.lines,
+        bytesDelta: sealed.bytes,
+        templates: top.map((x) => x.stat.text),
+        templateShares: top.map((x) => x.share),
+        evidence: top.slice(0, 3).map((x) => x.stat.sample).filter((s) => s.length > 0),
+      },
+      memory: this.resources.memory(t),
+      tree: this.resources.tree(t),
+    };
+  }
+
+  /** Closes the current bucket at t and opens the next one. */
+  private seal(t: number): Bucket {
+    const b = this.cur;
+    b.endT = t;
+    b.counts = b.active.map((s) => s.bucketCount);
+    this.buckets.push(b);
+    if (this.buckets.length > MAX_BUCKETS) this.buckets.shift();
+    // Older buckets keep their counts but let go of their templates (bounded memory).
+    const keepFrom = t - this.th.recentWindowMs - 1000;
+    for (let i = this.buckets.length - 1; i >= 0; i--) {
+      const old = this.buckets[i]!;
+      if (old.endT >= keepFrom) continue;
+      if (old.active.length === 0) break;
+      old.active = [];
+      old.counts = [];
+    }
+    this.cur = newBucket(b.seq + 1, t);
+    return b;
+  }
+
+  private window(t: number, ms: number) {
+    const from = t - ms;
+    const matches = new Int32Array(MAX_CYCLE + 1);
+    const perTemplate = new Map<TemplateStat, number>();
+    let lines = 0;
+    let newTemplates = 0;
+    let startT = t;
+    for (let i = this.buckets.length - 1; i >= 0; i--) {
+      const b = this.buckets[i]!;
+      if (b.endT <= from) break;
+      startT = b.startT;
+      lines += b.lines;
+      newTemplates += b.newTemplates;
+      for (let k = 1; k <= MAX_CYCLE; k++) matches[k]! += b.matches[k]!;
+      for (let j = 0; j < b.active.length; j++) {
+        const s = b.active[j]!;
+        perTemplate.set(s, (perTemplate.get(s) ?? 0) + b.counts[j]!);
+      }
+    }
+    const top = [...perTemplate.entries()]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, 5)
+      .map(([stat, n]) => ({ stat, share: lines > 0 ? n / lines : 0 }));
+    return { lines, newTemplates, matches, top, spanMs: t - startT };
+  }
+
+  /**
+   * Progress of the recent output: the dominant templates' progress, weighted by
+   * their share of the lines. Unknown until templates covering most lines can be judged.
+   */
+  private progress(top: { stat: TemplateStat; share: number }[], t: number): ProgressFinding {
+    const ctx = {
+      now: t,
+      startedAt: this.startedAt,
+      windowMs: this.th.progressWindowMs,
+      counterIsProgress: this.th.counterIsProgress,
+      minPairs: 5,
+      minSpanMs: 2000,
+    };
+    let known = 0;
+    let total = 0;
+    let sum = 0;
+    let lead: ProgressFinding | null = null;
+    for (const { stat, share } of top) {
+      total += share;
+      const f = stat.sampler ? stat.sampler.score(ctx) : null;
+      if (!f || f.score === null) continue;
+      known += share;
+      sum += share * f.score;
+      if (!lead || f.score > lead.score!) lead = f;
+    }
+    if (total === 0 || known < 0.6 * total || !lead) {
+      return { score: null, kind: 'none', detail: 'not enough lines yet to judge progress' };
+    }
+    return { ...lead, score: sum / known };
+  }
+
+  /** How long output has stayed repetitive with nothing new, tolerating a short dip. */
+  private trackRepetitive(t: number, repetition: number, novelShare: number, lines: number): void {
+    const ok = lines >= MIN_LINES_FOR_REPETITION && repetition >= this.th.repetition && novelShare <= this.th.maxNovelty;
+    this.repetitiveMisses = ((this.repetitiveMisses << 1) | (ok ? 0 : 1)) & 0b11111;
+    if (ok) this.repetitiveSince ??= t;
+    else if (bitCount(this.repetitiveMisses) >= MISSES_TO_RESET) this.repetitiveSince = null;
+  }
+}
+
+function newBucket(seq: number, startT: number): Bucket {
+  return {
+    seq,
+    startT,
+    endT: startT,
+    lines: 0,
+    bytes: 0,
+    newTemplates: 0,
+    matches: new Int32Array(MAX_CYCLE + 1),
+    active: [],
+    counts: [],
+    samples: 0,
+  };
+}
+
+export function bitCount(x: number): number {
+  let n = 0;
+  for (; x; x &= x - 1) n++;
+  return n;
+}

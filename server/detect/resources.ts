@@ -1,0 +1,120 @@
+// Signals from the supervisor's per-tick readings of the whole process tree:
+// CPU (latest, sustained, how long it has been high), memory (level, peak,
+// slope) and the tree (process count, churn). Pure: readings in, numbers out.
+import type { ResourceReading, SignalSnapshot } from './types';
+
+const MAX_READINGS = 600;
+/** Of the last 5 CPU readings, this many below the threshold end a "high" stretch (N-of-M tolerance). */
+const LOW_READINGS_TO_RESET = 2;
+
+export interface ResourceWindows {
+  maxCpu: number;
+  cpuWindowMs: number;
+  memoryWindowMs: number;
+  treeWindowMs: number;
+}
+
+export class ResourceSignals {
+  private readings: ResourceReading[] = [];
+  private peakCpu = 0;
+  private peakRss = 0;
+  private highSince: number | null = null;
+  private lowHistory = 0;
+  private prevT: number | null = null;
+
+  constructor(private readonly w: ResourceWindows) {}
+
+  observe(r: ResourceReading): void {
+    const first = this.readings.length === 0;
+    // The first reading's processes are the job itself, not churn.
+    this.readings.push(first ? { ...r, spawned: 0, exited: 0 } : r);
+    if (this.readings.length > MAX_READINGS) this.readings.splice(0, this.readings.length - MAX_READINGS);
+    this.peakRss = Math.max(this.peakRss, r.rssBytes);
+    if (r.cpuPercent !== null) {
+      this.peakCpu = Math.max(this.peakCpu, r.cpuPercent);
+      this.trackHigh(r.cpuPercent, r.t);
+    }
+    this.prevT = r.t;
+  }
+
+  private trackHigh(cpu: number, t: number): void {
+    const low = cpu < this.w.maxCpu ? 1 : 0;
+    this.lowHistory = ((this.lowHistory << 1) | low) & 0b11111;
+    if (low) {
+      if (popcount5(this.lowHistory) >= LOW_READINGS_TO_RESET) this.highSince = null;
+    } else if (this.highSince === null) {
+      // A reading covers the interval before it, so the stretch began at the previous reading.
+      this.highSince = this.prevT ?? t;
+    }
+  }
+
+  cpu(t: number): SignalSnapshot['cpu'] {
+    const recent = this.since(t - this.w.cpuWindowMs);
+    const values = recent.map((r) => r.cpuPercent).filter((v): v is number => v !== null);
+    const latest = [...this.readings].reverse().find((r) => r.cpuPercent !== null)?.cpuPercent ?? null;
+    return {
+      percent: latest,
+      sustainedPercent: values.length >= 2 ? lowerQuartile(values) : null,
+      highForMs: this.highSince === null ? 0 : Math.max(0, t - this.highSince),
+      peakPercent: this.peakCpu,
+    };
+  }
+
+  memory(t: number): SignalSnapshot['memory'] {
+    const last = this.readings[this.readings.length - 1];
+    const pts = this.since(t - this.w.memoryWindowMs).map((r) => [r.t / 1000, r.rssBytes / MB] as const);
+    return {
+      rssMb: last ? last.rssBytes / MB : 0,
+      peakMb: this.peakRss / MB,
+      slopeMbPerS: pts.length >= 3 ? slope(pts) : 0,
+    };
+  }
+
+  tree(t: number): SignalSnapshot['tree'] {
+    const last = this.readings[this.readings.length - 1];
+    const recent = this.since(t - this.w.treeWindowMs);
+    const events = recent.reduce((n, r) => n + r.spawned + r.exited, 0);
+    const spanS = recent.length ? Math.max(1, (t - recent[0]!.t) / 1000 + 1) : 1;
+    return { procs: last?.procs ?? 0, churnPerS: events / spanS };
+  }
+
+  private since(from: number): ResourceReading[] {
+    let i = this.readings.length;
+    while (i > 0 && this.readings[i - 1]!.t > from) i--;
+    return this.readings.slice(i);
+  }
+}
+
+const MB = 1024 * 1024;
+
+function popcount5(x: number): number {
+  let n = 0;
+  for (let i = 0; i < 5; i++) n += (x >> i) & 1;
+  return n;
+}
+
+/** Lower quartile: robust against a short burst, so "sustained" means most of the window. */
+export function lowerQuartile(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) * 0.25)]!;
+}
+
+/** Least-squares slope of y over x. */
+export function slope(pts: ReadonlyArray<readonly [number, number]>): number {
+  const n = pts.length;
+  let sx = 0;
+  let sy = 0;
+  for (const [x, y] of pts) {
+    sx += x;
+    sy += y;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of pts) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) * (x - mx);
+  }
+  return den === 0 ? 0 : num / den;
+}

@@ -1,0 +1,53 @@
+// The short, plain explanation `flowforge run` prints (and the extension shows
+// in its banner) when FlowForge steps in, e.g.
+//   FlowForge stopped this job: CPU loop — 98% CPU for 9 s while repeating one line (no new output, no progress).
+//     repeated: "[<N>] Processing item <N> at <HEX> with value <N>"
+// Templates and evidence in a verdict are already redacted by the policy.
+import type { SignalSnapshot } from '../detect/types';
+import type { Verdict } from './types';
+
+const MAX_SHOWN = 160;
+
+function clip(s: string): string {
+  return s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN - 1)}…` : s;
+}
+
+function headline(v: Verdict): string {
+  if (!v.enforced) return v.intended === 'restart' ? 'FlowForge would have restarted this job' : 'FlowForge would have stopped this job';
+  switch (v.action) {
+    case 'kill':
+      return 'FlowForge stopped this job';
+    case 'restart':
+      return 'FlowForge is restarting this job';
+    case 'alert':
+      return 'FlowForge alert';
+    default:
+      return v.episode?.phase === 'close' ? 'FlowForge: the job looks healthy again' : 'FlowForge';
+  }
+}
+
+/** The reason without the rollout preamble, split into the main finding and the rest. */
+function findings(v: Verdict): { main: string; others: string[] } {
+  const fired = v.rules.filter((r) => r.fired);
+  const text = v.enforced ? v.reason : v.reason.replace(/^(Shadow|Canary) mode[^.]*\.(?:[^.]*would have (?:stopped|restarted) the job\.)?\s*/, '');
+  const parts = text.split('; also ');
+  const main = parts[0] ?? text;
+  return { main: fired.length ? main.replace(/: /, ' — ') : main, others: parts.slice(1) };
+}
+
+export function explainVerdict(v: Verdict, snap: SignalSnapshot): string[] {
+  const { main, others } = findings(v);
+  const mode = !v.enforced ? (v.canaryBucket === null ? ' (shadow mode, nothing was stopped)' : ' (canary: not enforced for this run)') : '';
+  const lines = [`${headline(v)}${mode}: ${main}${main.endsWith('.') ? '' : '.'}`];
+  const loop = v.rules.some((r) => r.fired && (r.id === 'cpu_loop' || r.id === 'output_loop'));
+  if (loop) {
+    const n = Math.min(snap.output.cycleLength ?? 1, v.templates.length);
+    for (const t of v.templates.slice(0, Math.max(1, n))) lines.push(`  repeated: "${clip(t)}"`);
+    if (snap.output.progressKnown) lines.push(`  progress: ${snap.output.progressDetail}`);
+  }
+  const example = v.evidence[0];
+  if (example && (loop || v.intended !== 'continue')) lines.push(`  last line: ${clip(example)}`);
+  for (const o of others) lines.push(`  also: ${o}`);
+  lines.push(`  confidence ${v.confidence.toFixed(2)}; peak CPU ${Math.round(snap.cpu.peakPercent)}%, peak memory ${Math.round(snap.memory.peakMb)} MB`);
+  return lines;
+}

@@ -1,0 +1,147 @@
+// One run's policy: a SignalSnapshot in, a Verdict out, once per tick. It
+// judges every rule, keeps how long each has held (tolerating a short dip),
+// picks the strongest action the rules earn, maps a runaway to what the task
+// asked for (kill, restart or alert), lets the rollout mode hold stops back,
+// and keeps episode bookkeeping. Pure apart from its own state: time comes
+// from the snapshots.
+import type { SignalSnapshot } from '../detect/types';
+import type { Action, RuleResult } from '../protocol/domain';
+import { redact } from '../store/redact';
+import { Episodes, severity } from './episodes';
+import { applyRollout, canaryBucket, heldBackPrefix } from './rollout';
+import { factorSummary, judgeRule, RULES, duration, ratio, type RuleEval, type RuleSpec } from './rules';
+import { signalReadings } from './signals';
+import type { EffectiveSettings, Verdict } from './types';
+
+/** Of the last 5 ticks, this many with a rule not met end its held stretch. */
+const MISSES_TO_RESET = 2;
+
+class HeldTimer {
+  private since: number | null = null;
+  private misses = 0;
+
+  update(t: number, ok: boolean): void {
+    this.misses = ((this.misses << 1) | (ok ? 0 : 1)) & 0b11111;
+    if (ok) this.since ??= t;
+    else if (bits(this.misses) >= MISSES_TO_RESET) this.since = null;
+  }
+
+  heldMs(t: number): number {
+    return this.since === null ? 0 : t - this.since;
+  }
+}
+
+function bits(x: number): number {
+  let n = 0;
+  for (; x; x &= x - 1) n++;
+  return n;
+}
+
+interface Judged {
+  ev: RuleEval;
+  heldMs: number;
+  /** What this rule alone earns now. */
+  action: 'continue' | 'alert' | 'kill';
+}
+
+/** The one place evidence and templates are redacted before they leave the policy. */
+export const redactEvidence = (lines: readonly string[]): string[] => lines.map((l) => redact(l));
+
+export class PolicyEngine {
+  private readonly timers = new Map<string, HeldTimer>();
+  private readonly episodes = new Episodes();
+  readonly bucket: number;
+
+  constructor(
+    private readonly settings: EffectiveSettings,
+    runKey: string,
+  ) {
+    this.bucket = canaryBucket(runKey);
+  }
+
+  evaluate(snap: SignalSnapshot): Verdict {
+    const judged = RULES.map((spec) => this.judge(spec, snap)).filter((j): j is Judged => j !== null);
+    const fired = judged
+      .filter((j) => j.action !== 'continue')
+      .sort((a, b) => severity(b.action) - severity(a.action)); // stable: RULES order breaks ties
+    const top = fired[0] ?? null;
+    const intended = top && top.action !== 'continue' ? this.earned(top.action) : 'continue';
+    const { rollout } = this.settings;
+    const { action, enforced } = applyRollout(intended, rollout, this.bucket);
+    const step = this.episodes.step(snap.t, intended, top ? { kind: top.ev.spec.id, title: top.ev.spec.title } : null);
+    const closest = judged.reduce<Judged | null>((m, j) => (!m || j.ev.confidence > m.ev.confidence ? j : m), null);
+
+    let reason = top ? fired.map((j) => `${j.ev.spec.title}: ${this.describe(j, snap)}`).join('; also ') : noRuleReason(closest);
+    if (!enforced) reason = `${heldBackPrefix(intended, rollout, this.bucket)} ${reason}`;
+
+    return {
+      action,
+      intended,
+      enforced,
+      canaryBucket: rollout.mode === 'canary' ? this.bucket : null,
+      record: step.record,
+      notify: step.notify,
+      confidence: round3((top ?? closest)?.ev.confidence ?? 0),
+      rules: judged.map((j) => this.ruleResult(j, snap)).sort((a, b) => Number(b.fired) - Number(a.fired)),
+      signals: signalReadings(snap, this.settings.detection),
+      reason,
+      templates: redactEvidence(snap.output.templates),
+      evidence: redactEvidence(snap.output.evidence),
+      episode: step.episode,
+    };
+  }
+
+  /** What a runaway earns under the task's setting. */
+  private earned(ruleAction: 'alert' | 'kill'): Action {
+    if (ruleAction === 'alert') return 'alert';
+    return this.settings.onRunaway;
+  }
+
+  private judge(spec: RuleSpec, snap: SignalSnapshot): Judged | null {
+    const th = this.settings.detection;
+    const ev = judgeRule(spec, snap, th);
+    if (!ev) return null;
+    const timer = this.timers.get(spec.id) ?? new HeldTimer();
+    this.timers.set(spec.id, timer);
+    const ok = ev.met && ev.confidence >= th.alertConfidence;
+    timer.update(snap.t, ok);
+    const heldMs = spec.held ? (ev.met ? spec.held(snap) : 0) : timer.heldMs(snap.t);
+    const killAfter = spec.killAfterMs(th);
+    const alertAfter = spec.alertAfterMs(th);
+    let action: Judged['action'] = 'continue';
+    if (ev.met && killAfter !== null && heldMs >= killAfter && ev.confidence >= th.killConfidence) action = 'kill';
+    else if (ev.met && alertAfter !== null && heldMs >= alertAfter && ev.confidence >= th.alertConfidence) action = 'alert';
+    return { ev, heldMs, action };
+  }
+
+  private describe(j: Judged, snap: SignalSnapshot): string {
+    return j.ev.spec.describe(snap, this.settings.detection, j.heldMs);
+  }
+
+  private ruleResult(j: Judged, snap: SignalSnapshot): RuleResult {
+    const th = this.settings.detection;
+    const { spec } = j.ev;
+    const numbers = factorSummary(j.ev);
+    const progress = j.ev.judged.some((x) => x.factor.signal === 'progress') ? `; progress: ${snap.output.progressDetail}` : '';
+    const windows = windowText(spec.alertAfterMs(th), spec.killAfterMs(th));
+    let detail: string;
+    if (j.action !== 'continue') detail = `${this.describe(j, snap)}. ${numbers}${progress}.`;
+    else if (j.ev.met) detail = `Signals agree for ${duration(j.heldMs)} (${windows}, confidence ${ratio(j.ev.confidence)}): ${numbers}${progress}.`;
+    else detail = `Not met: ${numbers}${progress}.`;
+    return { id: spec.id, title: spec.title, fired: j.action !== 'continue', confidence: round3(j.ev.confidence), detail };
+  }
+}
+
+function windowText(alertAfter: number | null, killAfter: number | null): string {
+  const parts: string[] = [];
+  if (alertAfter !== null) parts.push(`alert after ${duration(alertAfter)}`);
+  if (killAfter !== null) parts.push(`stop after ${duration(killAfter)}`);
+  return parts.join(', ') || 'never acts';
+}
+
+function noRuleReason(closest: Judged | null): string {
+  if (!closest || closest.ev.confidence < 0.5) return 'No runaway signs.';
+  return `No rule fired (closest: ${closest.ev.spec.title}, confidence ${ratio(closest.ev.confidence)}).`;
+}
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000;

@@ -1,0 +1,82 @@
+// The four profiles: complete threshold sets. `standard` is the default; the
+// others are written as differences from it so that the contrast is visible.
+// Every number is explained in docs/detection.md.
+import type { ProfileName } from '../protocol/domain';
+import type { DetectionThresholds } from '../detect/types';
+
+export const STANDARD: Readonly<DetectionThresholds> = Object.freeze({
+  maxCpu: 50,
+  cpuWindowMs: 5_000,
+  recentWindowMs: 5_000,
+  progressWindowMs: 20_000,
+  counterIsProgress: false,
+  repetition: 0.8,
+  maxNovelty: 0.05,
+  maxProgress: 0.5,
+  loopMinRate: 2,
+  floodRate: 1_000,
+  loopAlertMs: 3_000,
+  loopKillMs: 5_000,
+  outputLoopRate: 5,
+  outputLoopAlertMs: 20_000,
+  outputLoopKillMs: null,
+  silentSpinAlertMs: 50_000,
+  silentSpinKillMs: null,
+  maxMemoryMb: null,
+  memoryWindowMs: 30_000,
+  memoryClimbMbPerS: 20,
+  memoryClimbFloorMb: 1_024,
+  memoryClimbAlertMs: 30_000,
+  maxProcs: 512,
+  treeWindowMs: 10_000,
+  churnPerS: 50,
+  churnAlertMs: 20_000,
+  alertConfidence: 0.6,
+  killConfidence: 0.8,
+  maxLineBytes: 2_048,
+  partialLineMs: 1_000,
+  maxTemplates: 4_096,
+});
+
+const PROFILES: Record<ProfileName, Readonly<DetectionThresholds>> = {
+  standard: STANDARD,
+  // Lenient: a bare counter counts as progress, windows are longer, and only
+  // very clear cases are stopped; it alerts more than it kills.
+  light: Object.freeze({
+    ...STANDARD,
+    maxCpu: 80,
+    counterIsProgress: true,
+    loopAlertMs: 8_000,
+    loopKillMs: 20_000,
+    outputLoopAlertMs: 45_000,
+    silentSpinAlertMs: 120_000,
+    killConfidence: 0.9,
+    churnAlertMs: 60_000,
+  }),
+  // Quicker to act: shorter windows, lower CPU bar, and long output loops and
+  // silent spins are stopped too.
+  strict: Object.freeze({
+    ...STANDARD,
+    maxCpu: 40,
+    loopAlertMs: 2_000,
+    loopKillMs: 4_000,
+    outputLoopAlertMs: 12_000,
+    outputLoopKillMs: 45_000,
+    silentSpinAlertMs: 30_000,
+    silentSpinKillMs: 90_000,
+    killConfidence: 0.75,
+    memoryClimbAlertMs: 20_000,
+    churnAlertMs: 10_000,
+  }),
+  // AI-agent jobs: like standard, and an agent that spins silently or retries
+  // the same failing call for minutes is stopped after a longer window.
+  agent: Object.freeze({
+    ...STANDARD,
+    outputLoopKillMs: 90_000,
+    silentSpinKillMs: 120_000,
+  }),
+};
+
+export function profileThresholds(name: ProfileName): DetectionThresholds {
+  return { ...PROFILES[name] };
+}

@@ -1,0 +1,263 @@
+// The rules: each names the signals that must agree before it may act. A
+// signal's "degree" says how clearly it is past its threshold: 0.5 exactly at
+// the threshold, 1 when past it by its span or more, and unknown signals sit
+// just below 0.5 so they can never help a rule fire. A rule is met only when
+// every one of its signals is past its threshold; its confidence is then the
+// average degree (hard limits: 1). Confidence decides the action: a kill
+// needs killConfidence, an alert alertConfidence, and both need the rule to
+// have held for its window.
+import type { DetectionThresholds, SignalSnapshot } from '../detect/types';
+
+export type RuleId =
+  | 'cpu_loop'
+  | 'output_loop'
+  | 'silent_spin'
+  | 'memory_limit'
+  | 'memory_climb'
+  | 'process_limit'
+  | 'process_churn';
+
+export interface Factor {
+  /** The signal's name, as in the decision's signal list. */
+  signal: string;
+  value: number | null;
+  threshold: number;
+  op: '>=' | '<=';
+  /** How far past the threshold a value must be to count fully. */
+  span: number;
+  /** How to print value and threshold for a person. */
+  show: (v: number) => string;
+}
+
+/** A rule's factor list: a single factor, or alternatives of which the clearest counts. */
+export type FactorSlot = Factor | Factor[];
+
+export interface RuleSpec {
+  id: RuleId;
+  title: string;
+  /** The signals that must agree, or null when the rule does not apply (no limit set). */
+  factors(s: SignalSnapshot, th: DetectionThresholds): FactorSlot[] | null;
+  /** A hard limit set by a person: confidence 1 as soon as it is passed. */
+  hard?: boolean;
+  /** For rules that carry their own duration (silence): how long the condition has held. */
+  held?(s: SignalSnapshot): number;
+  alertAfterMs(th: DetectionThresholds): number | null;
+  killAfterMs(th: DetectionThresholds): number | null;
+  /** What was seen, in plain words with the numbers (the panel and the terminal show this). */
+  describe(s: SignalSnapshot, th: DetectionThresholds, heldMs: number): string;
+}
+
+/** Degree of an unknown signal: just short of the threshold, so it can never make a rule fire. */
+const UNKNOWN = 0.4;
+
+export function degree(f: Factor): number {
+  if (f.value === null || Number.isNaN(f.value)) return UNKNOWN;
+  const past = f.op === '>=' ? f.value - f.threshold : f.threshold - f.value;
+  return Math.max(0, Math.min(1, 0.5 + past / (2 * f.span)));
+}
+
+export function slotDegree(slot: FactorSlot): { degree: number; factor: Factor } {
+  const list = Array.isArray(slot) ? slot : [slot];
+  let best = { degree: -1, factor: list[0]! };
+  for (const f of list) {
+    const d = degree(f);
+    if (d > best.degree) best = { degree: d, factor: f };
+  }
+  return best;
+}
+
+// ------------------------------------------------------------------ formatting
+
+export const pct = (v: number): string => `${Math.round(v)}%`;
+export const share = (v: number): string => `${Math.round(v * 100)}%`;
+export const ratio = (v: number): string => v.toFixed(2);
+export const perS = (v: number): string => `${v >= 10 ? Math.round(v) : Number(v.toFixed(1))}/s`;
+export const mb = (v: number): string => `${Math.round(v)} MB`;
+export const mbPerS = (v: number): string => `${Number(v.toFixed(1))} MB/s`;
+export const count = (v: number): string => String(Math.round(v));
+
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+}
+
+const seconds = (ms: number): string => duration(ms);
+
+function repeatedWhat(s: SignalSnapshot): string {
+  const n = s.output.cycleLength ?? 1;
+  return n > 1 ? `a ${n}-line cycle` : 'one line';
+}
+
+function lineRate(rate: number): string {
+  return rate >= 10 ? `${Math.round(rate)}` : `${Number(rate.toFixed(1))}`;
+}
+
+// ------------------------------------------------------------------ shared factors
+
+const cpuFactor = (s: SignalSnapshot, th: DetectionThresholds): Factor => ({
+  signal: 'cpu',
+  value: s.cpu.sustainedPercent,
+  threshold: th.maxCpu,
+  op: '>=',
+  span: th.maxCpu / 2,
+  show: pct,
+});
+
+/** Repeating, nothing new, no progress: the output side of every loop rule. */
+function loopFactors(s: SignalSnapshot, th: DetectionThresholds): Factor[] {
+  return [
+    { signal: 'repetition', value: s.output.repetition, threshold: th.repetition, op: '>=', span: 0.1, show: ratio },
+    { signal: 'novelty', value: s.output.novelShare, threshold: th.maxNovelty, op: '<=', span: th.maxNovelty, show: share },
+    {
+      signal: 'progress',
+      value: s.output.progressKnown ? s.output.progress : null,
+      threshold: th.maxProgress,
+      op: '<=',
+      span: 0.5,
+      show: ratio,
+    },
+  ];
+}
+
+const rateFactor = (s: SignalSnapshot, min: number): Factor => ({
+  signal: 'rate',
+  value: s.output.rate,
+  threshold: min,
+  op: '>=',
+  span: min,
+  show: perS,
+});
+
+// ------------------------------------------------------------------ the rules
+
+const cpuLoop: RuleSpec = {
+  id: 'cpu_loop',
+  title: 'CPU loop',
+  factors: (s, th) => [
+    [cpuFactor(s, th), { signal: 'flood', value: s.output.rate, threshold: th.floodRate, op: '>=', span: th.floodRate / 2, show: perS }],
+    ...loopFactors(s, th),
+    rateFactor(s, th.loopMinRate),
+  ],
+  alertAfterMs: (th) => th.loopAlertMs,
+  killAfterMs: (th) => th.loopKillMs,
+  describe: (s, th, held) => {
+    const busy =
+      s.cpu.sustainedPercent !== null && s.cpu.sustainedPercent >= th.maxCpu
+        ? `${pct(s.cpu.sustainedPercent)} CPU`
+        : `${lineRate(s.output.rate)} lines a second`;
+    return `${busy} for ${seconds(held)} while repeating ${repeatedWhat(s)} (no new output, no progress)`;
+  },
+};
+
+const outputLoop: RuleSpec = {
+  id: 'output_loop',
+  title: 'Output loop',
+  factors: (s, th) => [...loopFactors(s, th), rateFactor(s, th.outputLoopRate)],
+  alertAfterMs: (th) => th.outputLoopAlertMs,
+  killAfterMs: (th) => th.outputLoopKillMs,
+  describe: (s, _th, held) => {
+    const n = s.output.cycleLength ?? 1;
+    const what = n > 1 ? `the same ${n}-line cycle, ${lineRate(s.output.rate)} lines a second,` : `the same line ${lineRate(s.output.rate)} times a second`;
+    return `${what} for ${seconds(held)} (no new output, no progress)`;
+  },
+};
+
+/** Output counts as silent after this long; the rule's own windows are much longer. */
+const SILENT_AFTER_MS = 10_000;
+
+const silentSpin: RuleSpec = {
+  id: 'silent_spin',
+  title: 'Silent CPU spin',
+  factors: (s, th) => [
+    cpuFactor(s, th),
+    { signal: 'silence', value: s.output.silenceMs / 1000, threshold: SILENT_AFTER_MS / 1000, op: '>=', span: 10, show: (v) => `${Math.round(v)} s` },
+  ],
+  held: (s) => Math.min(s.output.silenceMs, s.cpu.highForMs),
+  alertAfterMs: (th) => th.silentSpinAlertMs,
+  killAfterMs: (th) => th.silentSpinKillMs,
+  describe: (s, _th, held) => `${pct(s.cpu.sustainedPercent ?? s.cpu.percent ?? 0)} CPU for ${seconds(held)} without printing anything`,
+};
+
+const memoryLimit: RuleSpec = {
+  id: 'memory_limit',
+  title: 'Memory limit',
+  hard: true,
+  factors: (s, th) =>
+    th.maxMemoryMb === null
+      ? null
+      : [{ signal: 'memory', value: s.memory.rssMb, threshold: th.maxMemoryMb, op: '>=', span: th.maxMemoryMb * 0.05, show: mb }],
+  alertAfterMs: () => 0,
+  killAfterMs: () => 0,
+  describe: (s, th) => {
+    const climbing = s.memory.slopeMbPerS >= 1 ? `, climbing ${mbPerS(s.memory.slopeMbPerS)}` : '';
+    return `${mb(s.memory.rssMb)} of memory, over the ${mb(th.maxMemoryMb ?? 0)} limit${climbing}`;
+  },
+};
+
+const memoryClimb: RuleSpec = {
+  id: 'memory_climb',
+  title: 'Memory climbing',
+  factors: (s, th) => [
+    { signal: 'memory_slope', value: s.memory.slopeMbPerS, threshold: th.memoryClimbMbPerS, op: '>=', span: th.memoryClimbMbPerS / 2, show: mbPerS },
+    { signal: 'memory', value: s.memory.rssMb, threshold: th.memoryClimbFloorMb, op: '>=', span: th.memoryClimbFloorMb / 2, show: mb },
+  ],
+  alertAfterMs: (th) => th.memoryClimbAlertMs,
+  killAfterMs: () => null,
+  describe: (s, _th, held) => `memory grew ${mbPerS(s.memory.slopeMbPerS)} for ${seconds(held)}, now ${mb(s.memory.rssMb)}`,
+};
+
+const processLimit: RuleSpec = {
+  id: 'process_limit',
+  title: 'Too many processes',
+  hard: true,
+  factors: (s, th) => [{ signal: 'procs', value: s.tree.procs, threshold: th.maxProcs, op: '>=', span: th.maxProcs * 0.1, show: count }],
+  alertAfterMs: () => 0,
+  killAfterMs: () => 0,
+  describe: (s, th) => `${s.tree.procs} processes, over the limit of ${th.maxProcs}`,
+};
+
+const processChurn: RuleSpec = {
+  id: 'process_churn',
+  title: 'Process churn',
+  factors: (s, th) => [{ signal: 'churn', value: s.tree.churnPerS, threshold: th.churnPerS, op: '>=', span: th.churnPerS / 2, show: perS }],
+  alertAfterMs: (th) => th.churnAlertMs,
+  killAfterMs: () => null,
+  describe: (s, _th, held) => `${Math.round(s.tree.churnPerS)} processes started or ended per second for ${seconds(held)}`,
+};
+
+/** In order of precedence when several fire with the same action. */
+export const RULES: readonly RuleSpec[] = [memoryLimit, processLimit, cpuLoop, silentSpin, outputLoop, memoryClimb, processChurn];
+
+export interface RuleEval {
+  spec: RuleSpec;
+  /** Every signal past its threshold. */
+  met: boolean;
+  confidence: number;
+  /** Each factor as judged (for alternatives, the clearest one), with its degree. */
+  judged: { factor: Factor; degree: number }[];
+}
+
+/** How clearly a rule's signals agree right now (the duration is the policy's business). */
+export function judgeRule(spec: RuleSpec, s: SignalSnapshot, th: DetectionThresholds): RuleEval | null {
+  const slots = spec.factors(s, th);
+  if (slots === null) return null;
+  const judged = slots.map(slotDegree).map(({ degree: d, factor }) => ({ factor, degree: d }));
+  const degrees = judged.map((j) => j.degree);
+  const met = degrees.every((d) => d >= 0.5);
+  const confidence = !met ? Math.min(...degrees) : spec.hard ? 1 : degrees.reduce((a, b) => a + b, 0) / degrees.length;
+  return { spec, met, confidence, judged };
+}
+
+/** The numbers behind a rule, e.g. "cpu 98% ≥ 50%, repetition 1.00 ≥ 0.80, ...". */
+export function factorSummary(ev: RuleEval): string {
+  return ev.judged
+    .map(({ factor: f }) => {
+      const v = f.value === null ? 'unknown' : f.show(f.value);
+      const pass = f.value !== null && (f.op === '>=' ? f.value >= f.threshold : f.value <= f.threshold);
+      const op = f.op === '>=' ? (pass ? '≥' : '<') : pass ? '≤' : '>';
+      return `${f.signal} ${v} ${op} ${f.show(f.threshold)}`;
+    })
+    .join(', ');
+}

@@ -1,0 +1,38 @@
+// Every signal's value and threshold as stored with each decision (SPEC §4),
+// whether or not a rule used it.
+import type { DetectionThresholds, SignalSnapshot } from '../detect/types';
+import type { SignalReading } from '../protocol/domain';
+
+function reading(
+  name: string,
+  value: number | null,
+  threshold: number | null,
+  op: '>=' | '<=',
+  unit: string,
+): SignalReading {
+  const breached = value !== null && threshold !== null && (op === '>=' ? value >= threshold : value <= threshold);
+  return { name, value: value === null ? null : round(value), threshold, op, unit, breached };
+}
+
+const round = (v: number): number => Math.round(v * 1000) / 1000;
+
+export function signalReadings(s: SignalSnapshot, th: DetectionThresholds): SignalReading[] {
+  const o = s.output;
+  return [
+    reading('cpu', s.cpu.sustainedPercent, th.maxCpu, '>=', '% of one core (sustained)'),
+    reading('cpu_now', s.cpu.percent, th.maxCpu, '>=', '% of one core'),
+    reading('cpu_high_for', s.cpu.highForMs / 1000, null, '>=', 's'),
+    reading('repetition', o.repetition, th.repetition, '>=', 'share of recent lines'),
+    reading('cycle_length', o.cycleLength, null, '>=', 'lines'),
+    reading('novelty', o.novelShare, th.maxNovelty, '<=', 'share of recent lines that are new'),
+    reading('novelty_per_min', o.novelty, null, '>=', 'new templates per minute'),
+    reading('progress', o.progressKnown ? o.progress : null, th.maxProgress, '<=', '0..1'),
+    reading('rate', o.rate, th.loopMinRate, '>=', 'lines/s'),
+    reading('repetitive_for', o.repetitiveForMs / 1000, null, '>=', 's'),
+    reading('silence', o.silenceMs / 1000, th.silentSpinAlertMs / 1000, '>=', 's'),
+    reading('memory', s.memory.rssMb, th.maxMemoryMb, '>=', 'MB'),
+    reading('memory_slope', s.memory.slopeMbPerS, th.memoryClimbMbPerS, '>=', 'MB/s'),
+    reading('procs', s.tree.procs, th.maxProcs, '>=', 'processes'),
+    reading('churn', s.tree.churnPerS, th.churnPerS, '>=', 'processes/s'),
+  ];
+}
