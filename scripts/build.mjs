@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 const production = process.argv.includes('--production');
+// `--only=webview` (or `--only=node`) builds one kind of target, e.g. for the Chromium tests.
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const log = (...a) => { if (!quiet) console.log(...a); };
 
 const nodeTargets = [
@@ -65,9 +67,9 @@ function copyAssets() {
 
 const started = Date.now();
 const present = (t) => existsSync(join(root, t.in));
-await Promise.all([
-  ...nodeTargets.filter(present).map(bundleNode),
-  ...browserTargets.filter(present).map(bundleBrowser),
-]);
+const wanted = (kind) => !only || only === kind;
+const nodeBuilt = wanted('node') ? nodeTargets.filter(present) : [];
+const browserBuilt = wanted('webview') ? browserTargets.filter(present) : [];
+await Promise.all([...nodeBuilt.map(bundleNode), ...browserBuilt.map(bundleBrowser)]);
 copyAssets();
-log(`build: ${[...nodeTargets, ...browserTargets].filter(present).map((t) => t.out).join(', ')} in ${Date.now() - started} ms`);
+log(`build: ${[...nodeBuilt, ...browserBuilt].map((t) => t.out).join(', ')} in ${Date.now() - started} ms`);

@@ -1,0 +1,185 @@
+// An in-memory PanelBackend: pages with opaque cursors like the /v1 API,
+// Stop/Restart that change the run and journal an audit row with the actor,
+// and live events the test emits. It records every call.
+import type { Decision, Incident, Run, Sample, TimelineEvent } from '../../../server/protocol/domain';
+import type { IncidentDetail } from '../../../server/protocol/panel';
+import type {
+  BackendEvent,
+  IncidentQuery,
+  PanelBackend,
+  TimelineQuery,
+} from '../../../src/panel/panelBackend';
+import {
+  auditEvent,
+  lifecycleEvent,
+  makeDecision,
+  makeIncident,
+  makeRun,
+  makeSamples,
+  T0,
+  timelineEvent,
+  WORKSPACES,
+} from './fixtures';
+
+interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+  has_more: boolean;
+}
+
+function paginate<T>(all: T[], limit: number, cursor: string | null | undefined): Page<T> {
+  const offset = cursor ? Number(/^c:(\d+)$/.exec(cursor)?.[1] ?? NaN) : 0;
+  if (!Number.isInteger(offset)) throw new Error(`Invalid cursor "${cursor}"`);
+  const items = all.slice(offset, offset + limit);
+  const more = offset + limit < all.length;
+  return { items, next_cursor: more ? `c:${offset + limit}` : null, has_more: more };
+}
+
+const newestFirst = (a: Incident, b: Incident) => b.opened_at - a.opened_at || (a.id < b.id ? 1 : -1);
+
+export class FakeBackend implements PanelBackend {
+  readonly calls: { method: string; args: unknown[] }[] = [];
+  readonly incidents: Incident[] = [];
+  readonly runs = new Map<string, Run>();
+  readonly samples = new Map<string, Sample[]>();
+  readonly decisions = new Map<string, Decision[]>();
+  readonly journal: TimelineEvent[] = [];
+  workspaceList = WORKSPACES;
+  /** Makes the next stop/restart fail with this message (e.g. a 429 from the API). */
+  failNextAction: string | null = null;
+  private readonly listeners = new Set<(e: BackendEvent) => void>();
+  private seq = 5000;
+
+  /** The runaway every drill-down test looks at (`inc-00001`), plus `extra` more incidents. */
+  static scenario(opts: { extra?: number; running?: boolean } = {}): FakeBackend {
+    const b = new FakeBackend();
+    const decisionT = T0 - 120_000;
+    const incident = makeIncident(1, {
+      status: 'open',
+      closed_at: null,
+      title: 'Retry storm in agent.py',
+      kind: 'cpu_loop',
+      opened_at: decisionT,
+      updated_at: decisionT,
+      action: opts.running ? 'alert' : 'kill',
+      intended: opts.running ? 'alert' : 'kill',
+    });
+    const run = makeRun(incident.run_id, {
+      name: 'agent (retry loop)',
+      ...(opts.running
+        ? { lifecycle: 'RUNNING', ended_at: null, signal: null, end_reason: null, intervened: false, on_runaway: 'alert' }
+        : {}),
+    });
+    const decision = makeDecision(incident, decisionT, opts.running ? { action: 'alert', intended: 'alert' } : {});
+    const to = opts.running ? T0 : (run.ended_at as number);
+    b.add(incident, run, [decision], makeSamples(run.id, run.started_at, to, decisionT));
+    b.journal.push(
+      timelineEvent(b.nextSeq(), 'run', { t: run.started_at, run_id: run.id, ref_id: run.id, summary: `${run.name} started` }),
+      timelineEvent(b.nextSeq(), 'decision', {
+        t: decisionT,
+        run_id: run.id,
+        incident_id: incident.id,
+        ref_id: decision.id,
+        summary: `${decision.action}: ${decision.reason}`,
+        data: { action: decision.action },
+      }),
+      timelineEvent(b.nextSeq(), 'incident', { t: decisionT, run_id: run.id, incident_id: incident.id, ref_id: incident.id, summary: incident.title }),
+    );
+    for (let n = 2; n < 2 + (opts.extra ?? 0); n++) b.add(makeIncident(n));
+    return b;
+  }
+
+  add(incident: Incident, run?: Run, decisions?: Decision[], samples?: Sample[]): void {
+    this.incidents.push(incident);
+    if (run) this.runs.set(run.id, run);
+    if (decisions) this.decisions.set(incident.id, decisions);
+    if (samples) this.samples.set(incident.run_id, samples);
+  }
+
+  nextSeq(): number {
+    this.seq += 1;
+    return this.seq;
+  }
+
+  emit(e: BackendEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  async listIncidents(q: IncidentQuery) {
+    this.calls.push({ method: 'listIncidents', args: [q] });
+    const all = this.incidents
+      .filter(
+        (i) =>
+          (!q.workspace_id || i.workspace_id === q.workspace_id) &&
+          (!q.status || i.status === q.status) &&
+          (!q.kind || i.kind === q.kind),
+      )
+      .sort(newestFirst);
+    return paginate(all, q.limit, q.cursor);
+  }
+
+  async incidentDetail(id: string): Promise<IncidentDetail> {
+    this.calls.push({ method: 'incidentDetail', args: [id] });
+    const incident = this.incidents.find((i) => i.id === id);
+    if (!incident) throw new Error(`No incident ${id}`);
+    const run = this.runs.get(incident.run_id) ?? makeRun(incident.run_id, { name: incident.name });
+    const decisions = this.decisions.get(id) ?? [makeDecision(incident, incident.opened_at)];
+    const samples = this.samples.get(incident.run_id) ?? makeSamples(run.id, incident.opened_at - 90_000, incident.opened_at + 20_000, incident.opened_at);
+    const chain = this.journal.filter((e) => e.incident_id === id || e.run_id === incident.run_id).sort((a, b) => a.seq - b.seq);
+    return structuredClone({ incident, run, samples, decisions, chain });
+  }
+
+  async timeline(q: TimelineQuery) {
+    this.calls.push({ method: 'timeline', args: [q] });
+    const all = this.journal
+      .filter((e) => (!q.kinds?.length || q.kinds.includes(e.kind)) && (!q.workspace_id || e.workspace_id === q.workspace_id))
+      .sort((a, b) => b.seq - a.seq);
+    return paginate(all, q.limit, q.cursor);
+  }
+
+  async stopRun(runId: string, reason: string): Promise<void> {
+    this.calls.push({ method: 'stopRun', args: [runId, reason] });
+    this.act(runId, 'stop', reason, { lifecycle: 'STOPPED', end_reason: 'stopped_by_user', signal: 'SIGTERM' });
+  }
+
+  async restartRun(runId: string, reason: string): Promise<void> {
+    this.calls.push({ method: 'restartRun', args: [runId, reason] });
+    this.act(runId, 'restart', reason, { lifecycle: 'STOPPED', end_reason: 'restarted', signal: 'SIGTERM' });
+  }
+
+  async workspaces() {
+    this.calls.push({ method: 'workspaces', args: [] });
+    return this.workspaceList;
+  }
+
+  onEvent(listener: (e: BackendEvent) => void) {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  callsTo(method: string): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  /** What the API does on kill/restart: end the run, journal the lifecycle change and the audit row, stream both. */
+  private act(runId: string, action: string, reason: string, end: Partial<Run>): void {
+    if (this.failNextAction) {
+      const msg = this.failNextAction;
+      this.failNextAction = null;
+      throw new Error(msg);
+    }
+    const run = this.runs.get(runId);
+    if (!run) throw new Error(`No run ${runId}`);
+    if (run.lifecycle !== 'RUNNING' && run.lifecycle !== 'STARTING') throw new Error(`Run ${runId} is not running (${run.lifecycle})`);
+    const t = T0 + 5_000;
+    const previous = run.lifecycle;
+    Object.assign(run, { ended_at: t, exit_code: null, ...end });
+    const incidentId = this.incidents.find((i) => i.run_id === runId)?.id ?? null;
+    const { audit, row: auditRow } = auditEvent(this.nextSeq(), run, 'user', action, reason, t);
+    const { event, row: lifecycleRow } = lifecycleEvent(this.nextSeq(), run, 'STOPPED', previous, t);
+    this.journal.push({ ...auditRow, incident_id: incidentId }, { ...lifecycleRow, incident_id: incidentId });
+    this.emit({ kind: 'lifecycle', data: event });
+    this.emit({ kind: 'audit', data: audit });
+    this.emit({ kind: 'run', data: run });
+  }
+}
