@@ -34,21 +34,24 @@ export class SqlDb {
     try {
       stmt.bind(params);
       const rows: T[] = [];
-      while (stmt.step()) rows.push(stmt.getAsObject() as T);
+      // getAsObject() decodes the column names again for every row; do it once.
+      let names: string[] | null = null;
+      while (stmt.step()) {
+        names ??= stmt.getColumnNames();
+        const values = stmt.get();
+        const row: Row = {};
+        for (let i = 0; i < names.length; i++) row[names[i]!] = values[i]!;
+        rows.push(row as T);
+      }
       return rows;
     } finally {
       stmt.reset();
     }
   }
 
+  /** The first row, if any (the query must not carry its own LIMIT). */
   get<T extends Row = Row>(sql: string, params: BindParams = null): T | undefined {
-    const stmt = this.prepare(sql);
-    try {
-      stmt.bind(params);
-      return stmt.step() ? (stmt.getAsObject() as T) : undefined;
-    } finally {
-      stmt.reset();
-    }
+    return this.all<T>(`${sql} LIMIT 1`, params)[0];
   }
 
   /** The first column of the first row, or undefined. */

@@ -19,7 +19,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import type { HeldLock } from './lock';
 import type { Saver } from './persist';
 import { redact, redactArgv, redactDeep } from './redact';
-import { applyRetention, type RetentionReport } from './retention';
+import { applyRetention, initialRetentionState, type RetentionReport, type RetentionState } from './retention';
 import { capRunSamples, compactRunSamples, INSERT_SAMPLE, sampleFromRow, sampleParams } from './samples';
 import type { Row, SqlDb } from './sqlDb';
 import type {
@@ -161,6 +161,8 @@ export class SqlEvidenceStore implements EvidenceStore {
   private foldProgress = new Map<string, number[]>();
   private maintenanceTimer: TimerHandle | null = null;
   private lastRetentionAt: number;
+  /** Set up on the first write, then kept current, so retention never has to count big tables. */
+  private retained: RetentionState | null = null;
 
   constructor(opts: SqlStoreOptions) {
     this.opts = opts;
@@ -203,6 +205,7 @@ export class SqlEvidenceStore implements EvidenceStore {
   addSample(sample: Sample): void {
     const db = this.writer;
     db.batch(() => db.run(INSERT_SAMPLE, sampleParams(sample)));
+    this.rowCounts().samples++;
     this.touchedRuns.set(sample.run_id, Math.max(sample.t, this.touchedRuns.get(sample.run_id) ?? 0));
     this.changed();
   }
@@ -212,6 +215,7 @@ export class SqlEvidenceStore implements EvidenceStore {
     return this.appendRecord(
       { kind: 'decision', ref_id: d.id, t: d.t, run_id: d.run_id, incident_id: d.incident_id, summary: decisionSummary(d), data: d, snapshot: false },
       (seq) => this.writer.run('INSERT INTO decisions (seq, id, run_id, t, action, json) VALUES (?, ?, ?, ?, ?, ?)', [seq, d.id, d.run_id, d.t, d.action, JSON.stringify(d)]),
+      'decisions',
     );
   }
 
@@ -242,6 +246,7 @@ export class SqlEvidenceStore implements EvidenceStore {
     return this.appendRecord(
       { kind: 'lifecycle', ref_id: e.id, t: e.t, run_id: e.run_id, request_id: e.request_id, summary, data: e, snapshot: false },
       (seq) => this.writer.run('INSERT INTO lifecycle (seq, id, phase, json) VALUES (?, ?, ?, ?)', [seq, e.id, e.phase, JSON.stringify(e)]),
+      'lifecycle',
     );
   }
 
@@ -255,6 +260,7 @@ export class SqlEvidenceStore implements EvidenceStore {
         this.writer.run('INSERT INTO audit (seq, id, t, actor, action, request_id, json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
           seq, e.id, e.t, e.actor, e.action, e.request_id, JSON.stringify(e),
         ]),
+      'audit',
     );
   }
 
@@ -453,21 +459,25 @@ export class SqlEvidenceStore implements EvidenceStore {
    */
   maintain(forceRetention = false): RetentionReport | null {
     const db = this.writer;
-    const cap = this.opts.retention.maxSamplesPerRun;
-    let changed = false;
+    const { maxSamplesPerRun, maxAgeDays } = this.opts.retention;
+    const now = this.opts.clock.now();
+    const counts = this.rowCounts();
+    let removed = 0;
     db.atomic(() => {
       for (const [runId, newest] of this.touchedRuns) {
         const progress = this.foldProgress.get(runId) ?? [];
         this.foldProgress.set(runId, progress);
-        changed = compactRunSamples(db, runId, newest, progress) + capRunSamples(db, runId, cap) > 0 || changed;
+        removed += compactRunSamples(db, runId, newest, progress) + capRunSamples(db, runId, maxSamplesPerRun);
+        removed += db.run('DELETE FROM samples WHERE run_id = ? AND t < ?', [runId, now - maxAgeDays * 86_400_000]);
       }
     });
     this.touchedRuns.clear();
-    const now = this.opts.clock.now();
+    counts.samples -= removed;
+    let changed = removed > 0;
     let report: RetentionReport | null = null;
     if (forceRetention || now - this.lastRetentionAt >= RETAIN_EVERY_MS) {
       this.lastRetentionAt = now;
-      report = applyRetention(db, this.opts.retention, now);
+      report = applyRetention(db, this.opts.retention, now, counts);
       if (Object.values(report).some((n) => n > 0)) changed = true;
       if (this.foldProgress.size > RUN_META_CACHE) this.foldProgress.clear();
     }
@@ -518,14 +528,21 @@ export class SqlEvidenceStore implements EvidenceStore {
     return { summary: note.summary, request_id: note.request_id ?? null };
   }
 
-  private appendRecord(entry: JournalEntry, insertRecord: (seq: number) => void): TimelineEvent {
+  private appendRecord(entry: JournalEntry, insertRecord: (seq: number) => void, table: 'decisions' | 'lifecycle' | 'audit'): TimelineEvent {
     const db = this.writer;
-    return db.atomic(() => {
-      const event = this.journal(entry);
-      insertRecord(event.seq);
-      this.changed();
-      return event;
+    const event = db.atomic(() => {
+      const e = this.journal(entry);
+      insertRecord(e.seq);
+      return e;
     });
+    this.rowCounts()[table]++;
+    this.changed();
+    return event;
+  }
+
+  private rowCounts(): RetentionState {
+    this.retained ??= initialRetentionState(this.db);
+    return this.retained;
   }
 
   /** Appends a journal row; run owner and workspace come from the run when the entry has none. */

@@ -63,6 +63,11 @@ export interface RetentionSettings {
   /** The timeline as a whole; decision, lifecycle and audit records go with their journal rows. */
   maxJournalRows: number;
   maxDecisions: number;
+  /**
+   * Routine `continue` decisions (policy wanted nothing, no incident) go sooner than
+   * interventions: they show recent health, not evidence, and must not crowd it out.
+   */
+  maxContinueDecisionAgeHours: number;
   maxLifecycleEvents: number;
   maxAuditEvents: number;
   maxIncidents: number;
