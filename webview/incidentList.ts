@@ -101,11 +101,14 @@ export class IncidentListView {
   }
 
   setFilters(f: IncidentFilters): void {
-    this.filters = f;
+    const kindsBefore = this.kinds.size;
     if (f.kind) this.kinds.add(f.kind);
+    const changed = f.status !== this.filters.status || f.kind !== this.filters.kind || this.kinds.size !== kindsBefore;
+    this.filters = f;
+    this.clear.hidden = !f.status && !f.kind && !f.workspace_id;
+    if (!changed) return; // rebuilding the selects under the person's hands would close them
     this.status.value = f.status ?? '';
     this.renderKinds();
-    this.clear.hidden = !f.status && !f.kind && !f.workspace_id;
   }
 
   /** Remember every kind seen, so the kind filter offers them even while filtering. */

@@ -10,7 +10,8 @@ import { PANEL_VIEW_TYPE } from '../../server/protocol/panelDefaults';
 import { FakeBackend } from './harness/fakeBackend';
 import { HOSTILE_LINE, makeIncident, makeSamples, REPEATED_TEMPLATE, T0 } from './harness/fixtures';
 import { focusedMark, markKeyboardTargets, measureTextContrast } from './harness/pageChecks';
-import { CHROMIUM, launchChromium, PanelPage, type OpenOptions } from './harness/panelPage';
+import { chromiumPath, launchChromium } from '../e2e/harness/chromium';
+import { PanelPage, type OpenOptions } from './harness/panelPage';
 import { startPanelServer, type PanelServer } from './harness/panelServer';
 import { themes, type ThemeName } from './harness/themes';
 
@@ -25,8 +26,8 @@ describe('incident panel in Chromium', function () {
 
   before(async function () {
     this.timeout(120_000);
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: run "apt-get update && apt-get install -y chromium" or set FLOWFORGE_CHROMIUM`);
+    if (!existsSync(chromiumPath())) {
+      throw new Error(`Chromium not found at ${chromiumPath()}: run "apt-get update && apt-get install -y chromium" or set FLOWFORGE_CHROMIUM`);
     }
     execFileSync(process.execPath, [join(repo, 'scripts/build.mjs'), '--quiet', '--only=webview'], { cwd: repo, stdio: 'inherit' });
     mkdirSync(artifacts, { recursive: true });

@@ -2,30 +2,13 @@
 // and a FakeBackend: the page's acquireVsCodeApi stub posts into the session
 // through a Playwright binding, the session's answers are posted back with
 // window.postMessage, like VS Code relays them. Everything crossing is recorded.
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PanelState, type HostToWebview } from '../../../server/protocol/panel';
 import { createLogger, type Logger } from '../../../server/util/logger';
 import { PanelSession } from '../../../src/panel/panelSession';
 import type { FakeBackend } from './fakeBackend';
 import type { PanelServer } from './panelServer';
 import type { ThemeName } from './themes';
-
-export const CHROMIUM = process.env.FLOWFORGE_CHROMIUM ?? '/usr/bin/chromium';
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
 
 type Message = { type: string; id?: string; request_id?: string | null; params?: unknown };
 
