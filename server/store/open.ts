@@ -34,7 +34,7 @@ export interface OpenStoreOptions {
 
 export interface OpenedStore {
   store: SqlEvidenceStore;
-  /** Things the user should hear about (a corrupt file moved aside, a missing file for a reader). */
+  /** Things the user should hear about (a corrupt file moved aside, a missing file for a reader); returned, not logged. */
   warnings: string[];
 }
 
@@ -166,7 +166,6 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
     rmSync(tempPathFor(path), { force: true });
     const loaded = loadForWriting(SQL, path, clock.now());
     const warnings = loaded.warning ? [loaded.warning] : [];
-    for (const w of warnings) logger.warn(w);
     if (loaded.version < SCHEMA_VERSION) {
       migrate(loaded.db, loaded.version);
       if (loaded.version > 0) logger.info(`migrated store ${path} from schema version ${loaded.version} to ${SCHEMA_VERSION}`);
