@@ -26,6 +26,11 @@ export interface ProcessSnapshot {
   /** When the snapshot was taken, epoch ms. */
   t: number;
   procs: Map<number, ProcInfo>;
+  /**
+   * Time a process has spent on a CPU plus waiting for one (Linux schedstat), ms;
+   * read on demand, for tree members only. Absent where the system cannot tell.
+   */
+  schedMs?: (pid: number) => number | null;
 }
 
 export interface ProcessSource {
@@ -82,7 +87,23 @@ export class LinuxProcSource implements ProcessSource {
       const info = this.readStat(name);
       if (info) procs.set(info.pid, info);
     }
-    return { t, procs };
+    return { t, procs, schedMs: (pid) => this.readSchedMs(pid) };
+  }
+
+  /** /proc/<pid>/schedstat: "<ns on cpu> <ns waiting on a runqueue> <timeslices>". */
+  private readSchedMs(pid: number): number | null {
+    let fd: number | undefined;
+    try {
+      fd = openSync(`/proc/${pid}/schedstat`, 'r');
+      const n = readSync(fd, this.buf, 0, this.buf.length, 0);
+      const [run, wait] = this.buf.toString('latin1', 0, n).split(' ');
+      const ms = (Number(run) + Number(wait)) / 1e6;
+      return Number.isFinite(ms) ? ms : null;
+    } catch {
+      return null;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   private readStat(pid: string): ProcInfo | null {

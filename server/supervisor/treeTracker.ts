@@ -7,6 +7,12 @@ export interface TreeReading {
   t: number;
   /** Percent of one core summed over the tree; null when no member had two readings yet. */
   cpuPercent: number | null;
+  /**
+   * CPU the tree wanted: time on a CPU plus time waiting for one, percent of one
+   * core (null where unknown). A spinning process stays near 100 here even when a
+   * busy machine gives it far less actual CPU.
+   */
+  cpuDemandPercent: number | null;
   rssBytes: number;
   procs: number;
   /** Processes first seen in this tick. */
@@ -30,6 +36,8 @@ interface Seen {
   /** CPU time (own) at first sight: the baseline, never a reading by itself. */
   firstCpuMs: number;
   lastT: number;
+  /** Scheduler time (on or waiting for a CPU) at the last tick, when known. */
+  schedMs: number | null;
 }
 
 export class TreeTracker {
@@ -85,6 +93,9 @@ export class TreeTracker {
 
     let cpuMs = 0;
     let haveReading = false;
+    let demandMs = 0;
+    let haveDemand = false;
+    const sched = new Map<string, number | null>();
     let spawned = 0;
     let rss = 0;
     let escaped = 0;
@@ -98,6 +109,12 @@ export class TreeTracker {
       }
       haveReading = true;
       cpuMs += Math.max(0, p.cpuMs - prev.proc.cpuMs);
+      const now = snapshot.schedMs?.(p.pid) ?? null;
+      sched.set(id, now);
+      if (now !== null && prev.schedMs !== null) {
+        haveDemand = true;
+        demandMs += Math.max(0, now - prev.schedMs);
+      }
       // Children reaped by this member since last tick: their CPU lands here.
       cpuMs += Math.max(0, p.childCpuMs - prev.proc.childCpuMs);
     }
@@ -114,13 +131,15 @@ export class TreeTracker {
 
     for (const [id, p] of current) {
       const prev = this.seen.get(id);
-      this.seen.set(id, { proc: p, firstCpuMs: prev ? prev.firstCpuMs : p.cpuMs, lastT: snapshot.t });
+      const schedMs = sched.has(id) ? sched.get(id)! : (snapshot.schedMs?.(p.pid) ?? null);
+      this.seen.set(id, { proc: p, firstCpuMs: prev ? prev.firstCpuMs : p.cpuMs, lastT: snapshot.t, schedMs });
     }
     for (const id of [...this.seen.keys()]) if (!current.has(id)) this.seen.delete(id);
 
     const cpuPercent = haveReading && dtMs > 0 ? (Math.max(0, cpuMs) / dtMs) * 100 : null;
+    const cpuDemandPercent = haveDemand && dtMs > 0 ? (demandMs / dtMs) * 100 : null;
     this.lastT = snapshot.t;
-    return { t: snapshot.t, cpuPercent, rssBytes: rss, procs: current.size, spawned, exited, escaped };
+    return { t: snapshot.t, cpuPercent, cpuDemandPercent, rssBytes: rss, procs: current.size, spawned, exited, escaped };
   }
 
   /** Every process this tracker currently knows as part of the tree. */
