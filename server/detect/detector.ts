@@ -325,8 +325,8 @@ export class Detector {
       startedAt: this.startedAt,
       windowMs: this.th.progressWindowMs,
       counterIsProgress: this.th.counterIsProgress,
-      minPairs: 5,
-      minSpanMs: 2000,
+      minPairs: 4,
+      minSpanMs: 1500,
     };
     let known = 0;
     let total = 0;

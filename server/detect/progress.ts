@@ -11,6 +11,8 @@
 import { FieldFlag } from './normalize';
 
 export const SLOTS = 40;
+/** A field moving steadily changes from one line to the next by at most this share of its range in the window. */
+const SMOOTH_SHARE = 0.1;
 
 export type ProgressKind = 'percent' | 'fraction' | 'slow' | 'trend' | 'total' | 'counter' | 'none';
 
@@ -147,20 +149,30 @@ export class ProgressSampler {
     if (fl & FieldFlag.Numerator && j + 1 < F && inc >= 2 && dec === 0 && this.constant(j + 1, idx)) {
       return { kind: 'fraction', text: `the x of x/y rises (${span} of ${fmt(this.a[idx[0]! * F + j + 1]!)})` };
     }
+    // Work moves a little from one line to the next; noise (and a cyclic field seen
+    // through sampling) jumps by a good part of its whole range between neighbours.
+    const smooth = this.lineStep(j, idx) <= SMOOTH_SHARE * (Math.max(...a) - Math.min(...a));
     const monotone = (inc === 0 || dec === 0) && inc + dec > 0;
     if (monotone && changeShare <= 0.5 && inc + dec >= 2) {
       return { kind: 'slow', text: `${label} ${inc ? 'climbs' : 'falls'} slowly and steadily (${span})` };
     }
     if (monotone && changeShare >= 0.8) {
-      return this.constantStep(j, idx)
-        ? { kind: 'counter', text: `only a counter moves (${label}: ${span}, the same step every line)` }
-        : { kind: 'total', text: `${label} ${inc ? 'grows' : 'shrinks'} by varying amounts (${span})` };
+      if (this.constantStep(j, idx)) return { kind: 'counter', text: `only a counter moves (${label}: ${span}, the same step every line)` };
+      if (smooth) return { kind: 'total', text: `${label} ${inc ? 'grows' : 'shrinks'} by varying amounts (${span})` };
+      return null;
     }
-    if (m >= 16) {
+    if (m >= 16 && smooth) {
       const tau = kendallTau(a);
       if (Math.abs(tau) >= 0.65) return { kind: 'trend', text: `${label} trends ${tau < 0 ? 'down' : 'up'} (${span})` };
     }
     return null;
+  }
+
+  /** Median change of the field from one line to the next (over the sampled pairs). */
+  private lineStep(j: number, idx: number[]): number {
+    const F = this.fieldCount;
+    const d = idx.map((p) => Math.abs(this.b[p * F + j]! - this.a[p * F + j]!)).sort((x, y) => x - y);
+    return d[Math.floor(d.length / 2)]!;
   }
 
   private constant(j: number, idx: number[]): boolean {

@@ -4,8 +4,11 @@
 import type { ResourceReading, SignalSnapshot } from './types';
 
 const MAX_READINGS = 600;
-/** Of the last 5 CPU readings, this many below the threshold end a "high" stretch (N-of-M tolerance). */
-const LOW_READINGS_TO_RESET = 2;
+/**
+ * Of the last 5 CPU readings, this many below the threshold end a "high" stretch
+ * (N-of-M tolerance: on a shared machine a spinning job's share dips now and then).
+ */
+const LOW_READINGS_TO_RESET = 3;
 
 export interface ResourceWindows {
   maxCpu: number;
@@ -30,10 +33,9 @@ export class ResourceSignals {
     this.readings.push(first ? { ...r, spawned: 0, exited: 0 } : r);
     if (this.readings.length > MAX_READINGS) this.readings.splice(0, this.readings.length - MAX_READINGS);
     this.peakRss = Math.max(this.peakRss, r.rssBytes);
-    if (r.cpuPercent !== null) {
-      this.peakCpu = Math.max(this.peakCpu, r.cpuPercent);
-      this.trackHigh(r.cpuPercent, r.t);
-    }
+    if (r.cpuPercent !== null) this.peakCpu = Math.max(this.peakCpu, r.cpuPercent);
+    const busy = busyOf(r);
+    if (busy !== null) this.trackHigh(busy, r.t);
     this.prevT = r.t;
   }
 
@@ -50,11 +52,16 @@ export class ResourceSignals {
 
   cpu(t: number): SignalSnapshot['cpu'] {
     const recent = this.since(t - this.w.cpuWindowMs);
-    const values = recent.map((r) => r.cpuPercent).filter((v): v is number => v !== null);
-    const latest = [...this.readings].reverse().find((r) => r.cpuPercent !== null)?.cpuPercent ?? null;
+    const sustained = (values: (number | null)[]) => {
+      const known = values.filter((v): v is number => v !== null);
+      return known.length >= 2 ? lowerQuartile(known) : null;
+    };
+    const latest = [...this.readings].reverse().find((r) => r.cpuPercent !== null);
     return {
-      percent: latest,
-      sustainedPercent: values.length >= 2 ? lowerQuartile(values) : null,
+      percent: latest?.cpuPercent ?? null,
+      demandPercent: latest?.cpuDemandPercent ?? null,
+      sustainedPercent: sustained(recent.map((r) => r.cpuPercent)),
+      busyPercent: sustained(recent.map(busyOf)),
       highForMs: this.highSince === null ? 0 : Math.max(0, t - this.highSince),
       peakPercent: this.peakCpu,
     };
@@ -86,6 +93,12 @@ export class ResourceSignals {
 }
 
 const MB = 1024 * 1024;
+
+/** How busy one reading says the job is: its CPU demand where known (never below its CPU), else its CPU. */
+function busyOf(r: ResourceReading): number | null {
+  if (r.cpuPercent === null) return null;
+  return r.cpuDemandPercent == null ? r.cpuPercent : Math.max(r.cpuPercent, r.cpuDemandPercent);
+}
 
 function popcount5(x: number): number {
   let n = 0;

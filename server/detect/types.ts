@@ -7,6 +7,11 @@ export interface ResourceReading {
   t: number;
   /** Percent of one core summed over the tree; null when there is no reading yet. */
   cpuPercent: number | null;
+  /**
+   * CPU the tree wanted (time on a CPU plus waiting for one), percent of one core;
+   * null or absent where unknown. On a busy machine a spinning job keeps ~100 here.
+   */
+  cpuDemandPercent?: number | null;
   rssBytes: number;
   procs: number;
   /** Processes that appeared / went away since the previous reading. */
@@ -26,7 +31,14 @@ export interface SignalSnapshot {
     percent: number | null;
     /** CPU level sustained over the profile's CPU window (robust low percentile), null until the window has data. */
     sustainedPercent: number | null;
-    /** How long CPU has stayed above the profile's threshold (N-of-M tolerant), ms. */
+    /** Latest CPU demand (on a CPU or waiting for one), null where unknown. */
+    demandPercent: number | null;
+    /**
+     * How busy the job is, sustained over the CPU window: the lower quartile of its CPU
+     * demand where known, else of its CPU. What the rules compare with maxCpu.
+     */
+    busyPercent: number | null;
+    /** How long the job has stayed busy (busyPercent's readings at or above maxCpu, N-of-M tolerant), ms. */
     highForMs: number;
     peakPercent: number;
   };

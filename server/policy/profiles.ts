@@ -5,7 +5,9 @@ import type { ProfileName } from '../protocol/domain';
 import type { DetectionThresholds } from '../detect/types';
 
 export const STANDARD: Readonly<DetectionThresholds> = Object.freeze({
-  maxCpu: 50,
+  // Low on purpose: on a shared or CI machine a spinning job gets 25-60% of a
+  // core. CPU alone never acts; it only corroborates repetition or silence.
+  maxCpu: 30,
   cpuWindowMs: 5_000,
   recentWindowMs: 5_000,
   progressWindowMs: 20_000,
@@ -44,7 +46,7 @@ const PROFILES: Record<ProfileName, Readonly<DetectionThresholds>> = {
   // very clear cases are stopped; it alerts more than it kills.
   light: Object.freeze({
     ...STANDARD,
-    maxCpu: 80,
+    maxCpu: 60,
     counterIsProgress: true,
     loopAlertMs: 8_000,
     loopKillMs: 20_000,
@@ -57,7 +59,7 @@ const PROFILES: Record<ProfileName, Readonly<DetectionThresholds>> = {
   // silent spins are stopped too.
   strict: Object.freeze({
     ...STANDARD,
-    maxCpu: 40,
+    maxCpu: 25,
     loopAlertMs: 2_000,
     loopKillMs: 4_000,
     outputLoopAlertMs: 12_000,

@@ -85,6 +85,13 @@ export function duration(ms: number): string {
 
 const seconds = (ms: number): string => duration(ms);
 
+/** "98% CPU", or on a busy machine "wanting 100% CPU (getting 31%)". */
+function cpuText(s: SignalSnapshot): string {
+  const busy = s.cpu.busyPercent ?? s.cpu.percent ?? 0;
+  const got = s.cpu.sustainedPercent ?? busy;
+  return busy - got >= 15 ? `wanting ${pct(busy)} CPU (getting ${pct(got)} on a busy machine)` : `${pct(busy)} CPU`;
+}
+
 function repeatedWhat(s: SignalSnapshot): string {
   const n = s.output.cycleLength ?? 1;
   return n > 1 ? `a ${n}-line cycle` : 'one line';
@@ -98,7 +105,7 @@ function lineRate(rate: number): string {
 
 const cpuFactor = (s: SignalSnapshot, th: DetectionThresholds): Factor => ({
   signal: 'cpu',
-  value: s.cpu.sustainedPercent,
+  value: s.cpu.busyPercent,
   threshold: th.maxCpu,
   op: '>=',
   span: th.maxCpu / 2,
@@ -143,10 +150,7 @@ const cpuLoop: RuleSpec = {
   alertAfterMs: (th) => th.loopAlertMs,
   killAfterMs: (th) => th.loopKillMs,
   describe: (s, th, held) => {
-    const busy =
-      s.cpu.sustainedPercent !== null && s.cpu.sustainedPercent >= th.maxCpu
-        ? `${pct(s.cpu.sustainedPercent)} CPU`
-        : `${lineRate(s.output.rate)} lines a second`;
+    const busy = s.cpu.busyPercent !== null && s.cpu.busyPercent >= th.maxCpu ? cpuText(s) : `${lineRate(s.output.rate)} lines a second`;
     return `${busy} for ${seconds(held)} while repeating ${repeatedWhat(s)} (no new output, no progress)`;
   },
 };
@@ -177,7 +181,7 @@ const silentSpin: RuleSpec = {
   held: (s) => Math.min(s.output.silenceMs, s.cpu.highForMs),
   alertAfterMs: (th) => th.silentSpinAlertMs,
   killAfterMs: (th) => th.silentSpinKillMs,
-  describe: (s, _th, held) => `${pct(s.cpu.sustainedPercent ?? s.cpu.percent ?? 0)} CPU for ${seconds(held)} without printing anything`,
+  describe: (s, _th, held) => `${cpuText(s)} for ${seconds(held)} without printing anything`,
 };
 
 const memoryLimit: RuleSpec = {

@@ -19,8 +19,9 @@ const round = (v: number): number => Math.round(v * 1000) / 1000;
 export function signalReadings(s: SignalSnapshot, th: DetectionThresholds): SignalReading[] {
   const o = s.output;
   return [
-    reading('cpu', s.cpu.sustainedPercent, th.maxCpu, '>=', '% of one core (sustained)'),
-    reading('cpu_now', s.cpu.percent, th.maxCpu, '>=', '% of one core'),
+    reading('cpu', s.cpu.busyPercent, th.maxCpu, '>=', '% of one core wanted (sustained)'),
+    reading('cpu_used', s.cpu.sustainedPercent, null, '>=', '% of one core used (sustained)'),
+    reading('cpu_now', s.cpu.percent, null, '>=', '% of one core'),
     reading('cpu_high_for', s.cpu.highForMs / 1000, null, '>=', 's'),
     reading('repetition', o.repetition, th.repetition, '>=', 'share of recent lines'),
     reading('cycle_length', o.cycleLength, null, '>=', 'lines'),
