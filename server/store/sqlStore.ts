@@ -314,17 +314,7 @@ export class SqlEvidenceStore implements EvidenceStore {
       .when(q.owner, 'owner = ?')
       .when(q.job_id, 'job_id = ?')
       .when(q.active, q.active ? 'ended_at IS NULL' : 'ended_at IS NOT NULL', () => []);
-    if (q.cursor) {
-      const [startedAt, id] = decodeCursor<[number, string]>('runs', q.cursor, [0, '']);
-      where.add('(started_at < ? OR (started_at = ? AND id < ?))', startedAt, startedAt, id);
-    }
-    return this.page(
-      `SELECT started_at, id, json FROM runs${where} ORDER BY started_at DESC, id DESC`,
-      where.params,
-      q.limit,
-      (r) => parse<Run>(r.json),
-      (r) => encodeCursor('runs', [Number(r.started_at), String(r.id)]),
-    );
+    return this.pageByTime<Run>('runs', 'started_at', where, q);
   }
 
   samples(runId: string, range: { from?: number; to?: number; limit?: number } = {}): Sample[] {
@@ -364,17 +354,7 @@ export class SqlEvidenceStore implements EvidenceStore {
       .when(q.kind, 'kind = ?')
       .when(q.run_id, 'run_id = ?')
       .when(q.owner, 'owner = ?');
-    if (q.cursor) {
-      const [openedAt, id] = decodeCursor<[number, string]>('incidents', q.cursor, [0, '']);
-      where.add('(opened_at < ? OR (opened_at = ? AND id < ?))', openedAt, openedAt, id);
-    }
-    return this.page(
-      `SELECT opened_at, id, json FROM incidents${where} ORDER BY opened_at DESC, id DESC`,
-      where.params,
-      q.limit,
-      (r) => parse<Incident>(r.json),
-      (r) => encodeCursor('incidents', [Number(r.opened_at), String(r.id)]),
-    );
+    return this.pageByTime<Incident>('incidents', 'opened_at', where, q);
   }
 
   timeline(q: PageQuery & { kinds?: TimelineKind[]; run_id?: string; workspace_id?: string; owner?: string }): Page<TimelineEvent> {
@@ -585,6 +565,21 @@ export class SqlEvidenceStore implements EvidenceStore {
     const meta = { owner: nullable(row.owner), workspace_id: nullable(row.workspace_id) };
     this.rememberRun(runId, meta);
     return meta;
+  }
+
+  /** Newest first by an immutable time column, ties broken by id; the cursor is the last row's (time, id). */
+  private pageByTime<T>(table: 'runs' | 'incidents', column: 'started_at' | 'opened_at', where: Where, q: PageQuery): Page<T> {
+    if (q.cursor) {
+      const [at, id] = decodeCursor<[number, string]>(table, q.cursor, [0, '']);
+      where.add(`(${column} < ? OR (${column} = ? AND id < ?))`, at, at, id);
+    }
+    return this.page(
+      `SELECT ${column} AS at, id, json FROM ${table}${where} ORDER BY ${column} DESC, id DESC`,
+      where.params,
+      q.limit,
+      (r) => parse<T>(r.json),
+      (r) => encodeCursor(table, [Number(r.at), String(r.id)]),
+    );
   }
 
   /** One page, newest first: fetches one row more than asked to know whether another page follows. */

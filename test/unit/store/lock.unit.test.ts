@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { openStore, StoreLockedError } from '../../../server/store';
 import { processStartTicks, type LockHolder } from '../../../server/store/lock';
-import { tempDir } from './records';
+import { tempStorePath } from './records';
 
 /** The pid of a process that has already exited. */
 function deadPid(): number {
@@ -29,14 +28,9 @@ function writeLock(dbPath: string, over: Partial<LockHolder>): void {
 const lockOf = (dbPath: string) => JSON.parse(readFileSync(`${dbPath}.lock`, 'utf8')) as LockHolder;
 
 describe('store/lock', () => {
-  let dir: string;
-  let cleanup: () => void;
+  const tmp = tempStorePath();
   let path: string;
-  beforeEach(() => {
-    ({ dir, cleanup } = tempDir());
-    path = join(dir, 'x.db');
-  });
-  afterEach(() => cleanup());
+  beforeEach(() => (path = tmp.path));
 
   it('refuses a second writer, naming the holder, and admits the next one after close', async () => {
     const { store } = await openStore({ path, lockCommand: 'flowforge run' });

@@ -5,7 +5,7 @@ import { FakeClock } from '../../../server/util/clock';
 import { defaultStorePath, openStore, openStoreReadOnly, StoreIncompatibleError } from '../../../server/store';
 import { loadSqlJs, locateSqlWasm, sqlWasmCandidates } from '../../../server/store/sqljs';
 import { SCHEMA_VERSION } from '../../../server/store/schema';
-import { makeDecision, makeIncident, makeLifecycle, makeRun, tempDir } from './records';
+import { makeDecision, makeIncident, makeLifecycle, makeRun, tempStorePath } from './records';
 
 const V1_SQL = readFileSync(join(__dirname, 'fixtures', 'schema-v1.sql'), 'utf8');
 
@@ -20,14 +20,10 @@ async function userVersion(path: string): Promise<number> {
 }
 
 describe('store/open', () => {
+  const tmp = tempStorePath();
   let dir: string;
-  let cleanup: () => void;
   let path: string;
-  beforeEach(() => {
-    ({ dir, cleanup } = tempDir());
-    path = join(dir, 'x.db');
-  });
-  afterEach(() => cleanup());
+  beforeEach(() => ({ dir, path } = tmp));
 
   describe('migrations', () => {
     it('opens a database written by schema version 1 and keeps its data', async () => {

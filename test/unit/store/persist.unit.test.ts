@@ -5,7 +5,7 @@ import { FakeClock } from '../../../server/util/clock';
 import { createLogger } from '../../../server/util/logger';
 import { Saver, StoreWriteError, writeFileAtomic } from '../../../server/store/persist';
 import { openStore } from '../../../server/store';
-import { makeLifecycle, makeRun, tempDir, waitFor } from './records';
+import { makeLifecycle, makeRun, tempStorePath, waitFor } from './records';
 
 function capturingLogger() {
   const lines: string[] = [];
@@ -33,10 +33,9 @@ function saverAt(path: string, clock: FakeClock) {
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
 describe('store/persist', () => {
+  const tmp = tempStorePath();
   let dir: string;
-  let cleanup: () => void;
-  beforeEach(() => ({ dir, cleanup } = tempDir()));
-  afterEach(() => cleanup());
+  beforeEach(() => (dir = tmp.dir));
 
   describe('writeFileAtomic', () => {
     it('replaces the file and leaves no temp file behind', async () => {

@@ -146,6 +146,21 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** A fresh temp folder and a store path in it for every test of the enclosing describe block. */
+export function tempStorePath(): { readonly dir: string; readonly path: string } {
+  let current: { dir: string; cleanup: () => void } | null = null;
+  beforeEach(() => (current = tempDir()));
+  afterEach(() => current?.cleanup());
+  return {
+    get dir() {
+      return current!.dir;
+    },
+    get path() {
+      return join(current!.dir, 'x.db');
+    },
+  };
+}
+
 /** Polls until `check` holds (real time), for effects of async file writes. */
 export async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;

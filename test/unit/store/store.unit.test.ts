@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FakeClock } from '../../../server/util/clock';
 import { InvalidCursorError, openStore, openStoreReadOnly, REDACTED, type SqlEvidenceStore } from '../../../server/store';
 import type { TimelineEvent } from '../../../server/protocol/domain';
-import { makeAudit, makeDecision, makeIncident, makeLifecycle, makeRun, makeSample, tempDir } from './records';
+import { makeAudit, makeDecision, makeIncident, makeLifecycle, makeRun, makeSample, tempStorePath } from './records';
 
 const memoryStore = async (clock = new FakeClock()) => (await openStore({ path: null, clock })).store;
 
@@ -275,82 +275,63 @@ describe('store/SqlEvidenceStore', () => {
   });
 
   describe('on disk', () => {
+    const tmp = tempStorePath();
     it('never stores idempotency keys in plain text', async () => {
-      const { dir, cleanup } = tempDir();
-      try {
-        const path = join(dir, 'x.db');
-        const { store: s } = await openStore({ path });
-        s.putIdempotency({ key: 'client-key-4711', endpoint: 'POST /v1/runs', request_hash: 'h', status: 201, body: '{}', content_type: 'application/json', created_at: Date.now() });
-        await s.close();
-        assert.ok(!readFileSync(path).includes('client-key-4711'));
-        const { store: again } = await openStore({ path });
-        assert.equal(again.getIdempotency('client-key-4711', 'POST /v1/runs')?.status, 201);
-        await again.close();
-      } finally {
-        cleanup();
-      }
+      const { path } = tmp;
+      const { store: s } = await openStore({ path });
+      s.putIdempotency({ key: 'client-key-4711', endpoint: 'POST /v1/runs', request_hash: 'h', status: 201, body: '{}', content_type: 'application/json', created_at: Date.now() });
+      await s.close();
+      assert.ok(!readFileSync(path).includes('client-key-4711'));
+      const { store: again } = await openStore({ path });
+      assert.equal(again.getIdempotency('client-key-4711', 'POST /v1/runs')?.status, 201);
+      await again.close();
     });
 
     it('keeps seqs increasing across reopen, even after every journal row is gone', async () => {
-      const { dir, cleanup } = tempDir();
-      try {
-        const path = join(dir, 'x.db');
-        const clock = new FakeClock();
-        const { store: s } = await openStore({ path, clock });
-        const run = makeRun();
-        for (let i = 0; i < 3; i++) s.addLifecycle(makeLifecycle(run, { t: clock.now() }));
-        await s.close();
-        clock.advance(40 * 86_400_000);
-        const { store: again } = await openStore({ path, clock });
-        assert.equal(again.timeline({ limit: 10 }).items.length, 0, 'retention on open dropped the old rows');
-        assert.equal(again.latestSeq(), 3);
-        assert.equal(again.addLifecycle(makeLifecycle(run, { t: clock.now() })).seq, 4);
-        await again.close();
-      } finally {
-        cleanup();
-      }
+      const { path } = tmp;
+      const clock = new FakeClock();
+      const { store: s } = await openStore({ path, clock });
+      const run = makeRun();
+      for (let i = 0; i < 3; i++) s.addLifecycle(makeLifecycle(run, { t: clock.now() }));
+      await s.close();
+      clock.advance(40 * 86_400_000);
+      const { store: again } = await openStore({ path, clock });
+      assert.equal(again.timeline({ limit: 10 }).items.length, 0, 'retention on open dropped the old rows');
+      assert.equal(again.latestSeq(), 3);
+      assert.equal(again.addLifecycle(makeLifecycle(run, { t: clock.now() })).seq, 4);
+      await again.close();
     });
 
     it('read-only: reads the last saved state without locking or writing, while a writer is open', async () => {
-      const { dir, cleanup } = tempDir();
-      try {
-        const path = join(dir, 'x.db');
-        const { store: writer } = await openStore({ path, debounceMs: 60_000, maxDelayMs: 60_000 });
-        const run = makeRun();
-        writer.upsertRun(run, { summary: 'saved' });
-        await writer.flush();
-        writer.addLifecycle(makeLifecycle(run));
-        const before = statSync(path);
-        const lockBefore = readFileSync(`${path}.lock`, 'utf8');
-        const { store: reader, warnings } = await openStoreReadOnly(path);
-        assert.deepEqual(warnings, []);
-        assert.equal(reader.health().readOnly, true);
-        assert.deepEqual(reader.timeline({ limit: 10 }).items.map((e) => e.kind), ['run'], 'sees only what was saved');
-        assert.throws(() => reader.upsertRun(run), /read-only/);
-        assert.throws(() => reader.addSample(makeSample(run.id, 1)), /read-only/);
-        await reader.close();
-        const after = statSync(path);
-        assert.equal(after.mtimeMs, before.mtimeMs);
-        assert.equal(after.size, before.size);
-        assert.equal(readFileSync(`${path}.lock`, 'utf8'), lockBefore, 'the writer still holds its lock');
-        await writer.close();
-      } finally {
-        cleanup();
-      }
+      const { path } = tmp;
+      const { store: writer } = await openStore({ path, debounceMs: 60_000, maxDelayMs: 60_000 });
+      const run = makeRun();
+      writer.upsertRun(run, { summary: 'saved' });
+      await writer.flush();
+      writer.addLifecycle(makeLifecycle(run));
+      const before = statSync(path);
+      const lockBefore = readFileSync(`${path}.lock`, 'utf8');
+      const { store: reader, warnings } = await openStoreReadOnly(path);
+      assert.deepEqual(warnings, []);
+      assert.equal(reader.health().readOnly, true);
+      assert.deepEqual(reader.timeline({ limit: 10 }).items.map((e) => e.kind), ['run'], 'sees only what was saved');
+      assert.throws(() => reader.upsertRun(run), /read-only/);
+      assert.throws(() => reader.addSample(makeSample(run.id, 1)), /read-only/);
+      await reader.close();
+      const after = statSync(path);
+      assert.equal(after.mtimeMs, before.mtimeMs);
+      assert.equal(after.size, before.size);
+      assert.equal(readFileSync(`${path}.lock`, 'utf8'), lockBefore, 'the writer still holds its lock');
+      await writer.close();
     });
 
     it('read-only: a missing file reads as an empty store with a warning and creates nothing', async () => {
-      const { dir, cleanup } = tempDir();
-      try {
-        const path = join(dir, 'none.db');
-        const { store: reader, warnings } = await openStoreReadOnly(path);
-        assert.match(warnings[0]!, /does not exist yet/);
-        assert.deepEqual(reader.listIncidents({ limit: 5 }).items, []);
-        await reader.close();
-        assert.equal(existsSync(path), false);
-      } finally {
-        cleanup();
-      }
+      const path = join(tmp.dir, 'none.db');
+      const { store: reader, warnings } = await openStoreReadOnly(path);
+      assert.match(warnings[0]!, /does not exist yet/);
+      assert.deepEqual(reader.listIncidents({ limit: 5 }).items, []);
+      await reader.close();
+      assert.equal(existsSync(path), false);
     });
   });
 
