@@ -4,17 +4,7 @@
 // message with these schemas; the webview imports the types only, so zod never
 // reaches the browser bundle.
 import { z } from 'zod';
-import {
-  AuditEvent,
-  Decision,
-  Incident,
-  IncidentStatus,
-  LifecycleEvent,
-  Run,
-  Sample,
-  TimelineEvent,
-  TimelineKind,
-} from './domain';
+import { Decision, Incident, IncidentStatus, Run, Sample, TimelineEvent, TimelineKind } from './domain';
 import { HOST_COMMANDS, MAX_ACTION_REASON, MAX_CLIPBOARD_TEXT } from './panelDefaults';
 
 const Id = z.string().min(1).max(200);
@@ -192,13 +182,16 @@ export type HostMessage<T extends HostMessageType> = Extract<HostToWebview, { ty
 
 // ---- backend events the host relays ---------------------------------------
 
-/** A live event from the backend (the API's SSE stream), validated before it is relayed. */
-export const PanelEvent = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('incident'), data: Incident }),
+/**
+ * A live event from the backend, as GET /v1/stream sends it: `sample` carries
+ * a Sample; every other event is a journal row (TimelineEvent) named after its
+ * kind, whose `data` holds the record (the Incident of an `incident` row, the
+ * AuditEvent of an `audit` row...). Validated before anything is relayed.
+ */
+export const PanelEvent = z.union([
   z.object({ kind: z.literal('sample'), data: Sample }),
-  z.object({ kind: z.literal('decision'), data: Decision }),
-  z.object({ kind: z.literal('run'), data: Run }),
-  z.object({ kind: z.literal('lifecycle'), data: LifecycleEvent }),
-  z.object({ kind: z.literal('audit'), data: AuditEvent }),
+  z
+    .object({ kind: TimelineKind, data: TimelineEvent })
+    .refine((e) => e.kind === e.data.kind, { message: 'the event name must be the journal row kind' }),
 ]);
 export type PanelEvent = z.infer<typeof PanelEvent>;

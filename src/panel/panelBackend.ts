@@ -24,13 +24,14 @@ export interface TimelineQuery {
   workspace_id?: string | null;
 }
 
-/** The kinds of live event the panel reacts to (the SSE stream's event names). */
-export type BackendEventKind = 'incident' | 'sample' | 'decision' | 'run' | 'lifecycle' | 'audit';
+/** The kinds of live event the panel reacts to: the event names of GET /v1/stream. */
+export type BackendEventKind = 'sample' | TimelineKind;
 
 /**
- * One live event. `data` is the record as the stream carries it (Incident,
- * Sample, Decision, Run, LifecycleEvent or AuditEvent); the panel validates it
- * with the shared schemas and drops what does not fit.
+ * One live event, as the SSE stream carries it: for `sample` the Sample; for
+ * every other kind the journal row (TimelineEvent) whose `data` is the record.
+ * Pass them through untouched; the panel validates them with the shared
+ * schemas and drops what does not fit.
  */
 export interface BackendEvent {
   kind: BackendEventKind;

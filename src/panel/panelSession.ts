@@ -2,6 +2,7 @@
 // tests: validates what the webview sends, asks the backend, answers, and
 // relays live backend events. One session per open panel.
 import type { Logger } from '../../server/util/logger';
+import { Incident, type TimelineEvent } from '../../server/protocol/domain';
 import {
   PanelEvent,
   WebviewToHost,
@@ -9,7 +10,6 @@ import {
   type HostToWebview,
   type IncidentDetail,
   type PanelState,
-  type TimelinePage,
   type WebviewCommand,
 } from '../../server/protocol/panel';
 import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE } from '../../server/protocol/panelDefaults';
@@ -49,7 +49,8 @@ export class PanelSession implements Disposable {
   /** A navigation asked for while the webview was not live wins over the webview's own state. */
   private navigated = false;
   private selectedRunId: string | null = null;
-  private timelineHeadSeq: number | null = null;
+  /** Live journal rows waiting to be sent to an open timeline. */
+  private readonly pendingRows: TimelineEvent[] = [];
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly subscription: Disposable;
   private disposed = false;
@@ -163,7 +164,6 @@ export class PanelSession implements Disposable {
       this.state = { ...this.state, timeline_kinds: kinds, filters: { ...this.state.filters, workspace_id } };
     }
     const page = await this.opts.backend.timeline({ limit, cursor, kinds, workspace_id });
-    if (cursor === null) this.noteTimelineHead(page);
     this.post({ type: 'timeline/page', request_id: msg.id, params: { kinds, workspace_id, cursor, page } });
   }
 
@@ -225,7 +225,6 @@ export class PanelSession implements Disposable {
     }
     if (this.state === asked) this.state = state;
     const shownTimeline = value(timeline, null, 'The timeline could not be loaded');
-    if (shownTimeline) this.noteTimelineHead(shownTimeline);
     this.post({
       type: 'state/full',
       params: {
@@ -255,13 +254,30 @@ export class PanelSession implements Disposable {
       if (e.data.run_id === this.selectedRunId) this.post({ type: 'sample/append', params: { sample: e.data } });
       return;
     }
-    if (e.kind === 'incident') this.post({ type: 'incident/upsert', params: { incident: e.data } });
-    const runId = e.kind === 'run' ? e.data.id : e.data.run_id;
+    const row = e.data;
+    if (row.kind === 'incident') {
+      const incident = Incident.safeParse(row.data);
+      if (incident.success) this.post({ type: 'incident/upsert', params: { incident: incident.data } });
+    }
     const touchesSelection =
-      (e.kind === 'incident' && e.data.id === this.state.incident_id) ||
-      (runId !== null && runId === this.selectedRunId);
+      (row.incident_id !== null && row.incident_id === this.state.incident_id) ||
+      (row.run_id !== null && row.run_id === this.selectedRunId);
     if (touchesSelection) this.schedule('detail', () => this.refreshDetail());
-    if (this.state.view === 'timeline') this.schedule('timeline', () => this.refreshTimelineHead());
+    if (this.state.view === 'timeline' && this.shownInTimeline(row)) {
+      this.pendingRows.push(row);
+      this.schedule('timeline', () => this.flushTimeline());
+    }
+  }
+
+  private shownInTimeline(row: TimelineEvent): boolean {
+    const { timeline_kinds: kinds, filters } = this.state;
+    return (kinds.length === 0 || kinds.includes(row.kind)) && (filters.workspace_id === null || row.workspace_id === filters.workspace_id);
+  }
+
+  /** Journal rows gathered for a moment go out in one message, newest first. */
+  private flushTimeline(): void {
+    const events = this.pendingRows.splice(0).sort((a, b) => b.seq - a.seq);
+    if (events.length && this.state.view === 'timeline') this.post({ type: 'timeline/append', params: { events } });
   }
 
   private async refreshDetail(): Promise<void> {
@@ -277,42 +293,15 @@ export class PanelSession implements Disposable {
     }
   }
 
-  /** Send the journal rows that arrived since the newest one the webview has. */
-  private async refreshTimelineHead(): Promise<void> {
-    if (!this.live || this.state.view !== 'timeline') return;
-    const query = this.timelineQuery(this.state, null);
-    try {
-      const page = await this.opts.backend.timeline(query);
-      const head = this.timelineHeadSeq;
-      const overlaps = head !== null && page.items.some((e) => e.seq <= head);
-      if (overlaps) {
-        const events = page.items.filter((e) => e.seq > head);
-        if (events.length) this.post({ type: 'timeline/append', params: { events } });
-      } else {
-        // More arrived than one page holds (or nothing was shown yet): start over from the top.
-        const params = { kinds: query.kinds, workspace_id: query.workspace_id, cursor: null, page };
-        this.post({ type: 'timeline/page', request_id: null, params });
-      }
-      this.noteTimelineHead(page);
-    } catch (err) {
-      this.opts.logger.warn('panel: could not refresh the timeline', { error: errorText(err) });
-    }
-  }
-
   private timelineQuery(state: PanelState, cursor: string | null) {
     return { limit: TIMELINE_PAGE_SIZE, cursor, kinds: state.timeline_kinds, workspace_id: state.filters.workspace_id };
-  }
-
-  /** Remember the newest row of a first page: live refreshes send only what is newer. */
-  private noteTimelineHead(page: TimelinePage): void {
-    this.timelineHeadSeq = page.items.reduce<number | null>((m, e) => (m === null || e.seq > m ? e.seq : m), null);
   }
 
   private selectDetail(detail: IncidentDetail): void {
     this.selectedRunId = detail.run?.id ?? detail.incident.run_id;
   }
 
-  private schedule(key: string, fn: () => Promise<void>): void {
+  private schedule(key: string, fn: () => Promise<void> | void): void {
     if (this.timers.has(key) || this.disposed) return;
     const timer = setTimeout(() => {
       this.timers.delete(key);

@@ -239,7 +239,7 @@ describe('incident panel in Chromium', function () {
 
       await p.page.locator('vscode-tab-header[data-view="timeline"]').click();
       const page = await p.waitForPosted('timeline/page');
-      assert.equal(page.params.page.items[0]?.kind, 'lifecycle');
+      assert.ok(page.params.page.items.some((e) => e.kind === 'audit' && e.data.actor === 'user'));
       await p.settle();
       const audit = p.page.locator('.timeline-list .vlist-item', { hasText: 'Looping on a dead endpoint' });
       assert.match(await audit.innerText(), /audit[\s\S]*user · stop · “Looping on a dead endpoint”/);
@@ -276,7 +276,7 @@ describe('incident panel in Chromium', function () {
       const p = await open(backend);
       const fresh = makeIncident(999, { opened_at: T0 + 1000, title: 'A fresh runaway', status: 'open', closed_at: null });
       backend.add(fresh);
-      backend.emit({ kind: 'incident', data: fresh });
+      backend.publishIncident(fresh);
       await p.waitForPosted('incident/upsert', (m) => m.params.incident.id === fresh.id);
       await p.settle();
       assert.equal((await rowTitles(p))[0], 'A fresh runaway');
@@ -292,8 +292,18 @@ describe('incident panel in Chromium', function () {
       assert.match(await summary.innerText(), /peak 777 %/);
       assert.equal(p.toWebview.filter((m) => m.type === 'sample/append' && m.params.sample.run_id === 'another-run').length, 0, 'only the open run’s samples are relayed');
       // An event that does not fit the schema is dropped by the host.
-      backend.emit({ kind: 'incident', data: { id: 'broken' } });
+      backend.emit({ kind: 'incident', data: { seq: 1, kind: 'incident', data: { id: 'broken' } } });
       assert.equal(p.toWebview.filter((m) => m.type === 'incident/upsert' && m.params.incident.id === 'broken').length, 0);
+
+      // The timeline, while open, grows with the journal.
+      await p.page.locator('vscode-tab-header[data-view="timeline"]').click();
+      await p.waitForPosted('timeline/page');
+      const later = makeIncident(1000, { opened_at: T0 + 5000, updated_at: T0 + 5000, title: 'Another runaway' });
+      backend.add(later);
+      backend.publishIncident(later);
+      await p.waitForPosted('timeline/append');
+      await p.settle();
+      assert.match(await p.page.locator('.timeline-list .vlist-item').first().innerText(), /incident[\s\S]*Another runaway/);
     });
 
     it('comes back after a reload on the same incident and filters (serializer state)', async () => {

@@ -7,7 +7,7 @@ import { DEFAULT_PANEL_STATE } from '../../../server/protocol/panelDefaults';
 import { createLogger } from '../../../server/util/logger';
 import { PanelSession } from '../../../src/panel/panelSession';
 import { FakeBackend } from '../../webview/harness/fakeBackend';
-import { makeIncident, makeSamples, T0, timelineEvent } from '../../webview/harness/fixtures';
+import { auditEvent, journalRow, makeIncident, makeSamples, T0 } from '../../webview/harness/fixtures';
 
 type Posted<T extends HostToWebview['type']> = Extract<HostToWebview, { type: T }>;
 
@@ -134,39 +134,53 @@ describe('PanelSession', () => {
     const t = setup();
     await t.ready({ ...DEFAULT_PANEL_STATE, view: 'incident', incident_id: 'inc-00001' });
     const [sample] = makeSamples('run-1', T0 + 1000, T0 + 1000, 0);
+    const incidentRow = (n: number) => journalRow(t.backend.nextSeq(), 'incident', makeIncident(n), `incident ${n}`, T0);
     t.backend.emit({ kind: 'sample', data: sample });
     t.backend.emit({ kind: 'sample', data: { ...sample, run_id: 'run-2' } });
-    t.backend.emit({ kind: 'incident', data: makeIncident(77) });
+    t.backend.emit({ kind: 'incident', data: incidentRow(77) });
+    t.backend.emit({ kind: 'audit', data: incidentRow(79) });
     t.backend.emit({ kind: 'incident', data: { id: 'half an incident' } });
     t.backend.emit({ kind: 'sample', data: { run_id: 'run-1' } });
     assert.deepEqual(t.of('sample/append').map((m) => m.params.sample.run_id), ['run-1']);
     assert.deepEqual(t.of('incident/upsert').map((m) => m.params.incident.id), ['inc-00077']);
     t.session.hidden();
     const count = t.posted.length;
-    t.backend.emit({ kind: 'incident', data: makeIncident(78) });
+    t.backend.emit({ kind: 'incident', data: incidentRow(78) });
     t.backend.emit({ kind: 'sample', data: sample });
     assert.equal(t.posted.length, count, 'a hidden webview gets nothing; its next ready brings the full state');
     await t.session.visible();
-    assert.equal(t.posted.length, count, 'visible again without a reload would resend, but a hidden webview always reloads');
+    assert.equal(t.posted.length, count, 'hidden means destroyed: only its ready brings it back');
   });
 
-  it('sends the timeline rows that arrived since the newest one shown, or a fresh first page after a gap', async () => {
+  it('refreshes the open incident when a journal row touches its run', async () => {
     const t = setup();
-    await t.ready({ ...DEFAULT_PANEL_STATE, view: 'timeline' });
-    const first = t.of('state/full')[0]?.params.timeline;
-    assert.ok(first && first.items.length > 0);
-    const seq = t.backend.nextSeq();
-    t.backend.journal.push(timelineEvent(seq, 'audit', { summary: 'user stop job', data: { actor: 'user' } }));
-    t.backend.emit({ kind: 'audit', data: { id: 'a', t: T0, actor: 'user', action: 'stop', reason: 'x', request_id: null, run_id: 'run-1', workspace_id: null, details: {} } });
+    await t.ready({ ...DEFAULT_PANEL_STATE, view: 'incident', incident_id: 'inc-00001' });
+    const run = t.backend.runs.get('run-1');
+    assert.ok(run);
+    t.backend.emit({ kind: 'run', data: journalRow(t.backend.nextSeq(), 'run', { ...run, id: 'run-9' }, 'other run', T0) });
     await tick();
-    assert.deepEqual(t.of('timeline/append').at(-1)?.params.events.map((e) => e.seq), [seq]);
-    for (let i = 0; i < 150; i++) t.backend.journal.push(timelineEvent(t.backend.nextSeq(), 'run'));
-    t.backend.emit({ kind: 'run', data: t.backend.runs.get('run-1') });
+    assert.equal(t.of('incident/detail').length, 0, 'another run changes nothing here');
+    t.backend.emit({ kind: 'run', data: journalRow(t.backend.nextSeq(), 'run', run, 'this run', T0) });
+    t.backend.emit({ kind: 'run', data: journalRow(t.backend.nextSeq(), 'run', run, 'this run again', T0) });
     await tick();
-    const reset = t.of('timeline/page').at(-1);
-    assert.equal(reset?.request_id, null);
-    assert.equal(reset?.params.cursor, null);
-    assert.equal(reset?.params.page.items.length, 100);
+    assert.equal(t.of('incident/detail').length, 1, 'a burst of rows causes one refresh');
+    assert.equal(t.of('incident/detail')[0]?.request_id, null);
+  });
+
+  it('appends the journal rows of the shown kinds and folder while the timeline is open', async () => {
+    const t = setup();
+    await t.ready({ ...DEFAULT_PANEL_STATE, view: 'timeline', timeline_kinds: ['audit'], filters: { workspace_id: 'ws-app', status: null, kind: null } });
+    assert.ok(t.of('state/full')[0]?.params.timeline, 'the first page comes with the full state');
+    const run = t.backend.runs.get('run-1');
+    assert.ok(run);
+    const audit = auditEvent(t.backend.nextSeq(), run, 'user', 'stop', 'looping', T0).row;
+    const elsewhere = { ...auditEvent(t.backend.nextSeq(), run, 'user', 'stop', 'other folder', T0).row, workspace_id: 'ws-ml' };
+    const runRow = journalRow(t.backend.nextSeq(), 'run', run, 'run changed', T0);
+    for (const row of [audit, elsewhere, runRow]) t.backend.emit({ kind: row.kind, data: row });
+    await tick();
+    const appended = t.of('timeline/append');
+    assert.equal(appended.length, 1, 'rows arriving together go out together');
+    assert.deepEqual(appended[0]?.params.events.map((e) => e.seq), [audit.seq]);
   });
 
   it('stops listening to the backend when disposed', async () => {

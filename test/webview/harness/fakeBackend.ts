@@ -16,8 +16,8 @@ import {
   makeIncident,
   makeRun,
   makeSamples,
+  journalRow,
   T0,
-  timelineEvent,
   WORKSPACES,
 } from './fixtures';
 
@@ -74,17 +74,11 @@ export class FakeBackend implements PanelBackend {
     const to = opts.running ? T0 : (run.ended_at as number);
     b.add(incident, run, [decision], makeSamples(run.id, run.started_at, to, decisionT));
     b.journal.push(
-      timelineEvent(b.nextSeq(), 'run', { t: run.started_at, run_id: run.id, ref_id: run.id, summary: `${run.name} started` }),
-      timelineEvent(b.nextSeq(), 'decision', {
-        t: decisionT,
-        run_id: run.id,
-        incident_id: incident.id,
-        ref_id: decision.id,
-        summary: `${decision.action}: ${decision.reason}`,
-        data: { action: decision.action },
-      }),
-      timelineEvent(b.nextSeq(), 'incident', { t: decisionT, run_id: run.id, incident_id: incident.id, ref_id: incident.id, summary: incident.title }),
+      journalRow(b.nextSeq(), 'run', run, `${run.name} started`, run.started_at),
+      journalRow(b.nextSeq(), 'decision', decision, `${decision.action}: ${decision.reason}`, decisionT),
+      journalRow(b.nextSeq(), 'incident', incident, incident.title, decisionT),
     );
+    for (const row of b.journal) row.workspace_id = run.workspace_id; // the store takes it from the run
     for (let n = 2; n < 2 + (opts.extra ?? 0); n++) b.add(makeIncident(n));
     return b;
   }
@@ -99,6 +93,13 @@ export class FakeBackend implements PanelBackend {
   nextSeq(): number {
     this.seq += 1;
     return this.seq;
+  }
+
+  /** An incident opened or changed: journal it and stream the row, as the backend does. */
+  publishIncident(incident: Incident): void {
+    const row = journalRow(this.nextSeq(), 'incident', incident, incident.title, incident.updated_at);
+    this.journal.push(row);
+    this.emit({ kind: 'incident', data: row });
   }
 
   emit(e: BackendEvent): void {
@@ -161,7 +162,7 @@ export class FakeBackend implements PanelBackend {
     return this.calls.filter((c) => c.method === method).map((c) => c.args);
   }
 
-  /** What the API does on kill/restart: end the run, journal the lifecycle change and the audit row, stream both. */
+  /** What the API does on kill/restart: end the run, journal the audit row, the lifecycle change and the run, stream them. */
   private act(runId: string, action: string, reason: string, end: Partial<Run>): void {
     if (this.failNextAction) {
       const msg = this.failNextAction;
@@ -175,11 +176,13 @@ export class FakeBackend implements PanelBackend {
     const previous = run.lifecycle;
     Object.assign(run, { ended_at: t, exit_code: null, ...end });
     const incidentId = this.incidents.find((i) => i.run_id === runId)?.id ?? null;
-    const { audit, row: auditRow } = auditEvent(this.nextSeq(), run, 'user', action, reason, t);
-    const { event, row: lifecycleRow } = lifecycleEvent(this.nextSeq(), run, 'STOPPED', previous, t);
-    this.journal.push({ ...auditRow, incident_id: incidentId }, { ...lifecycleRow, incident_id: incidentId });
-    this.emit({ kind: 'lifecycle', data: event });
-    this.emit({ kind: 'audit', data: audit });
-    this.emit({ kind: 'run', data: run });
+    const { row: auditRow } = auditEvent(this.nextSeq(), run, 'user', action, reason, t);
+    const { row: lifecycleRow } = lifecycleEvent(this.nextSeq(), run, 'STOPPED', previous, t);
+    const runRow = journalRow(this.nextSeq(), 'run', run, `${run.name} ${end.end_reason}`, t);
+    for (const row of [auditRow, lifecycleRow, runRow]) {
+      const journaled = { ...row, incident_id: row.incident_id ?? incidentId };
+      this.journal.push(journaled);
+      this.emit({ kind: journaled.kind, data: journaled });
+    }
   }
 }

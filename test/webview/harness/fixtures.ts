@@ -171,6 +171,25 @@ export function timelineEvent(seq: number, kind: TimelineEvent['kind'], over: Pa
   };
 }
 
+/** The journal row a record change appends (its `data` is the record), as GET /v1/stream sends it. */
+export function journalRow(
+  seq: number,
+  kind: TimelineEvent['kind'],
+  record: { id: string; run_id?: string | null; incident_id?: string | null; workspace_id?: string | null },
+  summary: string,
+  t: number,
+): TimelineEvent {
+  return timelineEvent(seq, kind, {
+    t,
+    ref_id: record.id,
+    run_id: kind === 'run' ? record.id : (record.run_id ?? null),
+    incident_id: kind === 'incident' ? record.id : (record.incident_id ?? null),
+    workspace_id: record.workspace_id ?? null,
+    summary,
+    data: { ...record },
+  });
+}
+
 export function auditEvent(seq: number, run: Run, actor: string, action: string, reason: string, t: number): { audit: AuditEvent; row: TimelineEvent } {
   const audit: AuditEvent = {
     id: `aud-${seq}`,
@@ -183,15 +202,7 @@ export function auditEvent(seq: number, run: Run, actor: string, action: string,
     workspace_id: run.workspace_id,
     details: {},
   };
-  const row = timelineEvent(seq, 'audit', {
-    t,
-    ref_id: audit.id,
-    run_id: run.id,
-    workspace_id: run.workspace_id,
-    request_id: audit.request_id,
-    summary: `${actor} ${action} ${run.name}`,
-    data: { actor, action, reason },
-  });
+  const row = { ...journalRow(seq, 'audit', audit, `${actor} ${action} ${run.name}`, t), request_id: audit.request_id };
   return { audit, row };
 }
 
@@ -206,13 +217,6 @@ export function lifecycleEvent(seq: number, run: Run, phase: Run['lifecycle'], p
     reason: 'stopped_by_user',
     request_id: null,
   };
-  const row = timelineEvent(seq, 'lifecycle', {
-    t,
-    ref_id: event.id,
-    run_id: run.id,
-    workspace_id: run.workspace_id,
-    summary: `${run.name} ${previous} → ${phase}`,
-    data: { phase, previous },
-  });
+  const row = { ...journalRow(seq, 'lifecycle', event, `${run.name} ${previous} → ${phase}`, t), workspace_id: run.workspace_id };
   return { event, row };
 }
