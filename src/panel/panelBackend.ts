@@ -47,9 +47,11 @@ export interface PanelBackend {
   listIncidents(q: IncidentQuery): Promise<IncidentPage>;
   /**
    * One incident with its run, the run's samples (oldest first), its decisions
-   * and its journal chain (`GET /v1/incidents/{id}`-ish composition of
-   * `/v1/runs/{id}` and `/v1/timeline?incident_id=`). Rejects when the incident
-   * does not exist.
+   * and its journal chain (oldest first). With the /v1 API: the chain is
+   * `GET /v1/timeline?incident_id=ID`, the incident is the `data` of its newest
+   * `incident` row, the decisions are the `data` of its `decision` rows, and
+   * the run with its samples is `GET /v1/runs/{run_id}`. Rejects with a
+   * readable message when the incident does not exist.
    */
   incidentDetail(id: string): Promise<IncidentDetail>;
   /** The journal, newest first (`GET /v1/timeline`). */
