@@ -106,16 +106,23 @@ function moveAside(path: string, now: number): string {
 }
 
 /** Loads the store file for the writer; a file that is not a valid database is moved aside and replaced by a fresh one. */
-function loadForWriting(SQL: SqlJsStatic, path: string, now: number): { db: Database; version: number; warning: string | null } {
+interface Loaded {
+  db: Database;
+  version: number;
+  sizeBytes: number;
+  warning: string | null;
+}
+
+function loadForWriting(SQL: SqlJsStatic, path: string, now: number): Loaded {
   const bytes = readStoreFile(path);
-  if (!bytes || bytes.length === 0) return { db: new SQL.Database(), version: 0, warning: null };
+  if (!bytes || bytes.length === 0) return { db: new SQL.Database(), version: 0, sizeBytes: 0, warning: null };
   let opened: { db: Database; state: SchemaState };
   try {
     opened = openBytes(SQL, bytes);
   } catch (err) {
     const aside = moveAside(path, now);
     const warning = `store ${path} is not a valid database (${(err as Error).message}); moved it aside to ${aside} and started a fresh store at ${path}`;
-    return { db: new SQL.Database(), version: 0, warning };
+    return { db: new SQL.Database(), version: 0, sizeBytes: 0, warning };
   }
   try {
     refuseIncompatible(path, opened.state);
@@ -123,7 +130,7 @@ function loadForWriting(SQL: SqlJsStatic, path: string, now: number): { db: Data
     opened.db.close();
     throw err;
   }
-  return { db: opened.db, version: versionOf(opened.state), warning: null };
+  return { db: opened.db, version: versionOf(opened.state), sizeBytes: bytes.length, warning: null };
 }
 
 function checkTiming(debounceMs: number, maxDelayMs: number): void {
@@ -171,7 +178,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
       if (loaded.version > 0) logger.info(`migrated store ${path} from schema version ${loaded.version} to ${SCHEMA_VERSION}`);
     }
     const db = new SqlDb(loaded.db);
-    const saver = new Saver({ path, clock, logger, debounceMs, maxDelayMs, exportBytes: () => db.export() });
+    const saver = new Saver({ path, clock, logger, debounceMs, maxDelayMs, exportBytes: () => db.export(), initialSizeBytes: loaded.sizeBytes });
     const store = new SqlEvidenceStore({ ...base, db, path, saver, lock });
     store.maintain(true);
     if (loaded.version < SCHEMA_VERSION) {

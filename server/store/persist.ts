@@ -62,6 +62,8 @@ export interface SaverOptions {
   maxDelayMs: number;
   /** The database bytes to write (synchronous: sql.js exports on the calling thread). */
   exportBytes: () => Uint8Array;
+  /** Size of the file as loaded, reported until the first save. */
+  initialSizeBytes?: number;
 }
 
 export interface SaverState {
@@ -101,7 +103,9 @@ export class Saver {
     failures: 0,
   };
 
-  constructor(private readonly opts: SaverOptions) {}
+  constructor(private readonly opts: SaverOptions) {
+    this.state.sizeBytes = opts.initialSizeBytes ?? 0;
+  }
 
   snapshot(): SaverState {
     return { ...this.state, dirty: this.changeGen !== this.savedGen };

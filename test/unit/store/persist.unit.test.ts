@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClock } from '../../../server/util/clock';
 import { createLogger } from '../../../server/util/logger';
@@ -185,6 +185,7 @@ describe('store/persist', () => {
     assert.equal(existsSync(`${path}.lock`), false, 'lock released');
     const { store: again } = await openStore({ path });
     assert.equal(again.getRun(run.id)?.id, run.id);
+    assert.equal(again.health().sizeBytes, statSync(path).size, 'health reports the loaded file before any save');
     await again.close();
   });
 });
