@@ -8,7 +8,7 @@ import { exitCodeFor, type JobController } from '../engine/job';
 import { resolveSettings, type EffectiveSettings } from '../policy';
 import type { PolicyOverrides } from '../policy/types';
 import { numberFlag, oneOf, parse, str, UsageError } from './args';
-import { startCliApi, type CliApi } from './cliApi';
+import type { CliApi } from './cliApi';
 import { openSession, type Session } from './session';
 
 export const RUN_HELP = `Usage: flowforge run [flags] -- <command> [args...]
@@ -168,7 +168,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const session = await openSession({ dbPath: args.db, quiet: args.quiet, sampleIntervalMs: settings.sampleIntervalMs });
   let api: CliApi | null = null;
   try {
-    if (args.apiPort !== null) api = await startCliApi(session, args.apiPort, args.quiet);
+    // Loaded only when used: the HTTP stack is most of the start-up cost of a plain run.
+    if (args.apiPort !== null) api = await (await import('./cliApi')).startCliApi(session, args.apiPort, args.quiet);
     const [command, ...rest] = args.command as [string, ...string[]];
     const job = session.engine.startJob({
       name: args.name ?? (args.shell ? args.command.join(' ') : basename(command)),
