@@ -1,0 +1,69 @@
+// The window's one subscription to the backend's event stream, fanned out to
+// everything that reacts to it (status bar, notifications, the incident panel,
+// task terminals). Events are checked with the shared schemas here, once.
+import { Sample, TimelineEvent } from '../../server/protocol/domain';
+import type { Logger } from '../../server/util/logger';
+import { TypedEmitter } from '../../server/util/typedEmitter';
+import type { EndpointSource } from './apiClient';
+import type { BackendInfo } from './backendProcess';
+import { EventStream, type StreamEvent } from './eventStream';
+
+type Events = {
+  /** Every journal change: run, decision, incident, lifecycle, audit. */
+  journal: TimelineEvent;
+  sample: Sample;
+  /** The stream (re)connected: state read over plain requests may be stale. */
+  open: void;
+};
+
+export interface Unsubscribe {
+  dispose(): void;
+}
+
+export class BackendEvents {
+  private readonly emitter = new TypedEmitter<Events>();
+  private stream: EventStream | null = null;
+  private storePath: string | null = null;
+
+  constructor(
+    private readonly endpoint: EndpointSource,
+    private readonly logger: Logger,
+  ) {}
+
+  on<K extends keyof Events>(event: K, fn: (payload: Events[K]) => void): Unsubscribe {
+    return { dispose: this.emitter.on(event, fn) };
+  }
+
+  /** A backend is ready: connect, or reconnect to the new one (resuming where we were if it kept the same store). */
+  attach(info: BackendInfo): void {
+    if (!this.stream) {
+      this.storePath = info.storePath;
+      this.stream = new EventStream({
+        endpoint: this.endpoint,
+        logger: this.logger,
+        onEvent: (e) => this.deliver(e),
+        onOpen: () => this.emitter.emit('open', undefined),
+      });
+      return;
+    }
+    if (info.storePath !== this.storePath) this.stream.resetPosition();
+    this.storePath = info.storePath;
+    this.stream.reconnect();
+  }
+
+  dispose(): void {
+    this.stream?.dispose();
+    this.stream = null;
+  }
+
+  private deliver(e: StreamEvent): void {
+    const schema = e.event === 'sample' ? Sample : TimelineEvent;
+    const parsed = schema.safeParse(e.data);
+    if (!parsed.success) {
+      this.logger.debug(`event stream: dropped a '${e.event}' event that does not fit the schema`);
+      return;
+    }
+    if (e.event === 'sample') this.emitter.emit('sample', parsed.data as Sample);
+    else this.emitter.emit('journal', parsed.data as TimelineEvent);
+  }
+}

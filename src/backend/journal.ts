@@ -1,0 +1,15 @@
+// The record inside a journal event (its `data`), checked against the schema
+// of its kind: the one place that turns a TimelineEvent into a typed record.
+import type { z } from 'zod';
+import { AuditEvent, Decision, Incident, LifecycleEvent, Run, type TimelineEvent, type TimelineKind } from '../../server/protocol/domain';
+
+const schemas = { run: Run, decision: Decision, incident: Incident, lifecycle: LifecycleEvent, audit: AuditEvent } as const;
+
+export type RecordOf<K extends TimelineKind> = z.infer<(typeof schemas)[K]>;
+
+/** The event's record when it is of `kind` and fits the schema; otherwise null. */
+export function recordOf<K extends TimelineKind>(e: TimelineEvent, kind: K): RecordOf<K> | null {
+  if (e.kind !== kind) return null;
+  const parsed = schemas[kind].safeParse(e.data);
+  return parsed.success ? (parsed.data as RecordOf<K>) : null;
+}

@@ -1,0 +1,68 @@
+// How a supervised run shows in its terminal: the one-line banners when
+// FlowForge steps in (text from the backend's records), and the exit code the
+// task ends with (the same rules as `flowforge run`, SPEC §9).
+import { constants } from 'node:os';
+import type { AuditEvent, Incident, Run } from '../../server/protocol/domain';
+
+const RED = '\x1b[1;31m';
+const YELLOW = '\x1b[1;33m';
+const DIM = '\x1b[2m';
+const RESET = '\x1b[0m';
+
+export const paint = {
+  red: (s: string) => `${RED}${s}${RESET}`,
+  yellow: (s: string) => `${YELLOW}${s}${RESET}`,
+  dim: (s: string) => `${DIM}${s}${RESET}`,
+};
+
+/** The code a task ends with: 137 killed by FlowForge, 130 stopped by a person, 127 never started, else the job's own. */
+export function exitCodeOf(run: Run): number {
+  switch (run.end_reason) {
+    case 'killed':
+      return 137;
+    case 'stopped_by_user':
+    case 'supervisor_shutdown':
+      return 130;
+    case 'failed_to_start':
+      return 127;
+    default:
+      if (run.exit_code !== null) return run.exit_code < 0 ? 1 : run.exit_code;
+      return run.signal ? 128 + (constants.signals[run.signal as NodeJS.Signals] ?? 1) : 1;
+  }
+}
+
+const headline = (incident: Incident | undefined, reason: string) =>
+  incident && incident.title && !reason.startsWith(incident.title) ? `${incident.title} — ${reason}` : reason;
+
+/** The banner for an audit row of this run, or null when it is not FlowForge (or someone else) stepping in. */
+export function auditBanner(audit: AuditEvent, incident: Incident | undefined, ownActor: string): string | null {
+  switch (audit.action) {
+    case 'auto_kill':
+      return paint.red(`■ FlowForge stopped this job: ${headline(incident, audit.reason)}`);
+    case 'auto_restart':
+      return paint.yellow(`↻ FlowForge is restarting this job: ${headline(incident, audit.reason)}`);
+    case 'stop':
+    case 'restart':
+      // Our own stop (the terminal was closed, Ctrl+C) needs no banner.
+      if (audit.actor === ownActor && audit.reason.startsWith('terminal:')) return null;
+      return paint.yellow(`■ ${audit.action === 'stop' ? 'Stopped' : 'Restarted'} by ${audit.actor}: ${audit.reason}`);
+    default:
+      return null;
+  }
+}
+
+/** The banner when an incident opens that FlowForge only alerts about (or held back in shadow/canary mode). */
+export function incidentBanner(incident: Incident): string | null {
+  if (incident.kind === 'restart_budget_spent') return paint.red(`■ FlowForge stopped this job: ${headline(incident, incident.reason)}`);
+  if (incident.status !== 'open') return null;
+  if (incident.action === 'alert') return paint.yellow(`▲ FlowForge alert: ${headline(incident, incident.reason)}`);
+  if (incident.action === 'continue' && incident.intended !== 'continue') {
+    return paint.yellow(`▲ FlowForge would have ${incident.intended === 'restart' ? 'restarted' : 'stopped'} this job (not enforced): ${headline(incident, incident.reason)}`);
+  }
+  return null;
+}
+
+/** The last word on a run that never started: why (the FAILED lifecycle event's reason is the start error). */
+export function endBanner(run: Run, failedReason: string | null): string | null {
+  return run.end_reason === 'failed_to_start' ? paint.red(`■ FlowForge could not start this job: ${failedReason ?? 'unknown error'}`) : null;
+}
