@@ -22,6 +22,10 @@ export interface Session {
 export interface SessionOptions {
   /** Explicit --db path: a busy store is an error. Without it, a busy default store falls back to a file of our own. */
   dbPath?: string;
+  /** Where the default store lives (default: the user's state directory); the VS Code backend uses workspace storage. */
+  defaultDbPath?: string;
+  /** Where log lines go (default: stderr, as the CLI prints them). */
+  logger?: Logger;
   quiet?: boolean;
   logLevel?: LogLevel;
   sampleIntervalMs?: number;
@@ -35,7 +39,7 @@ export function stderrLogger(quiet: boolean, level: LogLevel = 'info'): Logger {
 }
 
 async function openSessionStore(opts: SessionOptions, logger: Logger): Promise<{ store: EvidenceStore; path: string }> {
-  const path = opts.dbPath ?? defaultStorePath();
+  const path = opts.dbPath ?? opts.defaultDbPath ?? defaultStorePath();
   mkdirSync(dirname(path), { recursive: true });
   try {
     const { store, warnings } = await openStore({ path, logger });
@@ -54,7 +58,7 @@ async function openSessionStore(opts: SessionOptions, logger: Logger): Promise<{
 }
 
 export async function openSession(opts: SessionOptions): Promise<Session> {
-  const logger = stderrLogger(opts.quiet ?? false, opts.logLevel);
+  const logger = opts.logger ?? stderrLogger(opts.quiet ?? false, opts.logLevel);
   const { store, path } = await openSessionStore(opts, logger);
   const reaper = new ReaperClient();
   reaper.start();
