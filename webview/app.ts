@@ -209,8 +209,11 @@ export class App {
     this.state = p.state;
     saveState(p.state);
     this.renderFolders(p.workspaces);
-    this.incidents.list.reset(p.incidents);
-    this.incidents.noteKinds(p.incidents.items);
+    if (p.incidents) {
+      this.incidents.list.reset(p.incidents);
+      this.incidents.noteKinds(p.incidents.items);
+    }
+    this.incidents.unavailable = p.incidents === null;
     if (p.detail) this.detail.show(p.detail);
     else this.detail.clear();
     this.timelineLoaded = p.timeline !== null;
@@ -303,9 +306,12 @@ export class App {
   private showBanner(message: string | null): void {
     this.banner.hidden = !message;
     if (!message) return replace(this.banner);
+    // Asking for everything again is what `ready` does; it is safe to repeat.
+    const retry = h('vscode-button', { secondary: true, 'data-action': 'retry' }, 'Retry');
+    retry.addEventListener('click', () => send('ready', { state: this.state }));
     const dismiss = h('vscode-button', { secondary: true, 'data-action': 'dismiss' }, 'Dismiss');
     dismiss.addEventListener('click', () => this.showBanner(null));
-    replace(this.banner, icon('warning'), h('span', null, ` ${message}`), dismiss);
+    replace(this.banner, icon('warning'), h('span', null, ` ${message}`), retry, dismiss);
   }
 
   private announce(message: string): void {

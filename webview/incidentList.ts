@@ -49,6 +49,8 @@ export class IncidentListView {
   private readonly emptyEl: HTMLElement;
   private readonly kinds = new Set<string>();
   private filters: IncidentFilters = NO_FILTERS;
+  /** The host could not load the list (the banner says why). */
+  unavailable = false;
 
   constructor(private readonly cb: IncidentListCallbacks) {
     this.grid = new VirtualList<Incident>({
@@ -121,7 +123,7 @@ export class IncidentListView {
   render(): void {
     const l = this.list;
     this.grid.setItems(l.items);
-    const empty = l.loaded && l.size === 0;
+    const empty = (l.loaded || this.unavailable) && l.size === 0;
     this.grid.element.hidden = empty;
     this.emptyEl.hidden = !empty;
     if (empty) replace(this.emptyEl, this.emptyContent());
@@ -139,6 +141,7 @@ export class IncidentListView {
   }
 
   private emptyContent(): HTMLElement {
+    if (this.unavailable) return h('p', { class: 'no-match' }, icon('debug-disconnect'), ' Incidents are not available right now.');
     const f = this.filters;
     if (!f.status && !f.kind && !f.workspace_id) return emptyState(this.cb.empty);
     const clear = h('vscode-button', { secondary: true, icon: 'clear-all' }, 'Clear filters');

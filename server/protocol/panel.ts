@@ -126,8 +126,8 @@ export const StateFullNotification = notification(
   z.object({
     state: PanelState,
     workspaces: z.array(WorkspaceOption),
-    /** First page of the list under `state.filters`. */
-    incidents: IncidentPage,
+    /** First page of the list under `state.filters`; null when it could not be loaded (see `error`). */
+    incidents: IncidentPage.nullable(),
     /** The selected incident, when `state.incident_id` is set and still exists. */
     detail: IncidentDetail.nullable(),
     /** First timeline page, when the timeline is the current view. */

@@ -230,7 +230,7 @@ export class PanelSession implements Disposable {
       params: {
         state,
         workspaces: value(workspaces, [], 'The folder list could not be loaded'),
-        incidents: value(incidents, { items: [], next_cursor: null, has_more: false }, 'Incidents could not be loaded'),
+        incidents: value(incidents, null, 'Incidents could not be loaded'),
         detail: shownDetail,
         timeline: shownTimeline,
         error: problems.length ? problems.join('. ') : null,

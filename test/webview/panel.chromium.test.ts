@@ -79,12 +79,12 @@ describe('incident panel in Chromium', function () {
       const p = await open(backend);
       assert.equal(p.fromWebview[0]?.type, 'ready', 'the webview speaks first');
       const full = await p.waitForPosted('state/full');
-      assert.equal(full.params.incidents.items.length, 100);
+      assert.equal(full.params.incidents?.items.length, 100);
       const titles = await rowTitles(p);
       assert.ok(titles.length >= 10 && titles.length < 50, `only the rows in view are rendered (${titles.length})`);
-      const opened = full.params.incidents.items.map((i) => i.opened_at);
+      const opened = (full.params.incidents?.items ?? []).map((i) => i.opened_at);
       assert.deepEqual(opened, [...opened].sort((a, b) => b - a), 'host page is newest first');
-      assert.equal(titles[0], full.params.incidents.items[0]?.title);
+      assert.equal(titles[0], full.params.incidents?.items[0]?.title);
       assert.match(await p.page.locator('.incidents .list-footer').innerText(), /100 incidents/);
     });
 
@@ -159,6 +159,23 @@ describe('incident panel in Chromium', function () {
       assert.match(p.clipboard[0] ?? '', /"type": "flowforge"/);
       await empty.getByText('Supervise a task…').click();
       await p.waitForReceived('command/run', (m) => (m.params as { command: string }).command === 'superviseTask');
+    });
+
+    it('says when the backend cannot be reached and recovers on Retry', async () => {
+      const backend = FakeBackend.scenario({ extra: 5 });
+      backend.down = 'connect ECONNREFUSED 127.0.0.1:41234';
+      const p = await open(backend);
+      const banner = p.page.locator('.banner');
+      assert.match(await banner.innerText(), /Incidents could not be loaded: connect ECONNREFUSED/);
+      assert.match(await p.page.locator('.list-empty').innerText(), /not available right now/);
+      assert.equal(await p.page.locator('.empty-state').count(), 0, 'no "No incidents yet" while they cannot be read');
+      backend.down = null;
+      const before = p.toWebview.length;
+      await banner.locator('vscode-button[data-action="retry"]').click();
+      await p.waitForPosted('state/full', (m) => m.params.error === null, before);
+      await p.settle();
+      assert.equal(await banner.isVisible(), false);
+      assert.equal(await rows(p).count(), 6);
     });
   });
 

@@ -62,7 +62,7 @@ describe('PanelSession', () => {
     assert.ok(full);
     assert.equal(full.params.detail?.incident.id, 'inc-00001');
     assert.equal(full.params.detail?.run?.lifecycle, 'RUNNING');
-    assert.ok(full.params.incidents.items.every((i) => i.status === 'open'));
+    assert.ok(full.params.incidents && full.params.incidents.items.every((i) => i.status === 'open'));
     assert.deepEqual(full.params.workspaces.map((w) => w.id), ['ws-app', 'ws-ml']);
     assert.equal(full.params.timeline, null, 'the timeline is loaded only when it is shown');
     assert.equal(full.params.error, null);
@@ -85,6 +85,19 @@ describe('PanelSession', () => {
     assert.equal(full?.params.state.incident_id, null);
     assert.match(full?.params.error ?? '', /Incident inc-gone could not be loaded: No incident inc-gone/);
     assert.equal(t.session.currentState.incident_id, null);
+  });
+
+  it('sends what it could read, and says what it could not, when the backend is down', async () => {
+    const t = setup();
+    t.backend.down = 'connect ECONNREFUSED 127.0.0.1:41234';
+    await t.ready();
+    const full = t.of('state/full')[0];
+    assert.equal(full?.params.incidents, null);
+    assert.deepEqual(full?.params.workspaces, []);
+    assert.equal(
+      full?.params.error,
+      'The folder list could not be loaded: connect ECONNREFUSED 127.0.0.1:41234. Incidents could not be loaded: connect ECONNREFUSED 127.0.0.1:41234',
+    );
   });
 
   it('maps list requests onto the backend and answers with the request id', async () => {

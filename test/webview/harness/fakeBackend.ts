@@ -45,6 +45,8 @@ export class FakeBackend implements PanelBackend {
   readonly decisions = new Map<string, Decision[]>();
   readonly journal: TimelineEvent[] = [];
   workspaceList = WORKSPACES;
+  /** While set, every read fails with this message (the backend is not reachable). */
+  down: string | null = null;
   /** Makes the next stop/restart fail with this message (e.g. a 429 from the API). */
   failNextAction: string | null = null;
   private readonly listeners = new Set<(e: BackendEvent) => void>();
@@ -108,6 +110,7 @@ export class FakeBackend implements PanelBackend {
 
   async listIncidents(q: IncidentQuery) {
     this.calls.push({ method: 'listIncidents', args: [q] });
+    this.failIfDown();
     const all = this.incidents
       .filter(
         (i) =>
@@ -132,6 +135,7 @@ export class FakeBackend implements PanelBackend {
 
   async timeline(q: TimelineQuery) {
     this.calls.push({ method: 'timeline', args: [q] });
+    this.failIfDown();
     const all = this.journal
       .filter((e) => (!q.kinds?.length || q.kinds.includes(e.kind)) && (!q.workspace_id || e.workspace_id === q.workspace_id))
       .sort((a, b) => b.seq - a.seq);
@@ -150,6 +154,7 @@ export class FakeBackend implements PanelBackend {
 
   async workspaces() {
     this.calls.push({ method: 'workspaces', args: [] });
+    this.failIfDown();
     return this.workspaceList;
   }
 
@@ -160,6 +165,10 @@ export class FakeBackend implements PanelBackend {
 
   callsTo(method: string): unknown[][] {
     return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  private failIfDown(): void {
+    if (this.down) throw new Error(this.down);
   }
 
   /** What the API does on kill/restart: end the run, journal the audit row, the lifecycle change and the run, stream them. */
