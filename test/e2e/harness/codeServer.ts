@@ -24,7 +24,7 @@ export interface CodeServerOptions {
 }
 
 export interface StopReport {
-  /** Processes of the server's tree that ignored SIGTERM and the group SIGKILL; they were killed one by one. */
+  /** Processes outside code-server's group that were still alive `graceMs` after SIGTERM (since killed). */
   survivors: ProcessInfo[];
 }
 
@@ -45,7 +45,7 @@ export interface CodeServerHandle {
   /**
    * SIGTERM to the process group, then SIGKILL after `graceMs`; processes of the tree that
    * left the group (setsid) are waited for too and killed last. Rejects, after cleaning up,
-   * when `requireClean` (default true) and anything outlived the SIGTERM grace period.
+   * when `requireClean` (default true) and any of those outside the group outlived SIGTERM.
    */
   stop(options?: { graceMs?: number; requireClean?: boolean }): Promise<StopReport>;
 }
@@ -177,10 +177,15 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
 
   const env = serverEnv(options.env);
   const baseArgs = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
-  if (options.extensionPath) linkExtension(extensionsDir, options.extensionPath);
-  if (options.vsix) installVsix(baseArgs, options.vsix, env);
-
-  const target = workspaceTarget(rootDir, options.workspace);
+  let target: { path: string; query: string };
+  try {
+    if (options.extensionPath) linkExtension(extensionsDir, options.extensionPath);
+    if (options.vsix) installVsix(baseArgs, options.vsix, env);
+    target = workspaceTarget(rootDir, options.workspace);
+  } catch (err) {
+    rmSync(rootDir, { recursive: true, force: true });
+    throw err;
+  }
   const args = [
     codeServerEntry,
     ...baseArgs,
@@ -210,6 +215,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   } catch (err) {
     killGroup(pid, 'SIGKILL');
     live.delete(pid);
+    rmSync(rootDir, { recursive: true, force: true });
     throw err;
   }
 

@@ -29,6 +29,6 @@ export {
   webviewFrame,
   type NotificationInfo,
 } from './ui';
-export { eventually, matches } from './wait';
+export { eventually, matches, UI_TIMEOUT_MS } from './wait';
 export { packageVsix } from './vsix';
 export { openWorkbench, waitForWorkbench, type Workbench } from './workbench';

@@ -1,6 +1,6 @@
 // Command palette and quick picks, driven like a user: F1, type, pick the row.
 import type { Locator, Page } from 'playwright-core';
-import { eventually, escapeRegExp } from './wait';
+import { eventually, escapeRegExp, UI_TIMEOUT_MS } from './wait';
 
 const WIDGET = '.quick-input-widget';
 const INPUT = `${WIDGET} .quick-input-box input`;
@@ -49,7 +49,7 @@ async function clickRow(page: Page, label: string, what: string, timeoutMs: numb
 /** Runs a command by its palette title, e.g. 'FlowForge: Supervise Task'. */
 export async function runCommand(page: Page, title: string, options: { timeoutMs?: number } = {}): Promise<void> {
   await openPalette(page, `>${title}`);
-  await clickRow(page, title, 'command', options.timeoutMs ?? 15_000);
+  await clickRow(page, title, 'command', options.timeoutMs ?? UI_TIMEOUT_MS);
 }
 
 /**
@@ -92,7 +92,7 @@ export async function listPaletteCommands(page: Page, prefix: string): Promise<s
  */
 export async function quickPick(page: Page, label: string, options: { filter?: boolean; timeoutMs?: number } = {}): Promise<void> {
   const input = page.locator(INPUT);
-  await input.waitFor({ state: 'visible', timeout: options.timeoutMs ?? 15_000 });
+  await input.waitFor({ state: 'visible', timeout: options.timeoutMs ?? UI_TIMEOUT_MS });
   if (options.filter !== false) await input.fill(label);
-  await clickRow(page, label, 'quick pick item', options.timeoutMs ?? 15_000);
+  await clickRow(page, label, 'quick pick item', options.timeoutMs ?? UI_TIMEOUT_MS);
 }

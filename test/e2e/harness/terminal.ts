@@ -3,7 +3,7 @@
 // are plain DOM text; the full scrollback is read through select-all + copy.
 import type { Locator, Page } from 'playwright-core';
 import { runCommand } from './palette';
-import { eventually, matches } from './wait';
+import { eventually, matches, UI_TIMEOUT_MS } from './wait';
 
 /** The active terminal's own xterm (not the sticky-scroll overlay, which is a second xterm). */
 function activeXterm(page: Page): Locator {
@@ -23,7 +23,7 @@ export async function terminalText(page: Page): Promise<string> {
 }
 
 /** Waits until the visible rows have not changed for `quietMs` (output and prompt redraws done). */
-export async function waitForTerminalIdle(page: Page, quietMs = 600, timeoutMs = 20_000): Promise<void> {
+export async function waitForTerminalIdle(page: Page, quietMs = 600, timeoutMs = UI_TIMEOUT_MS): Promise<void> {
   let last = '';
   let since = Date.now();
   await eventually(
@@ -59,7 +59,7 @@ export async function terminalBuffer(page: Page): Promise<string> {
 }
 
 /** Waits until the visible terminal rows match `pattern`; returns the text. */
-export function waitForTerminalText(page: Page, pattern: string | RegExp, timeoutMs = 20_000): Promise<string> {
+export function waitForTerminalText(page: Page, pattern: string | RegExp, timeoutMs = UI_TIMEOUT_MS): Promise<string> {
   return eventually(() => terminalText(page), (text) => matches(text, pattern), { timeoutMs, message: `terminal text ${String(pattern)}` });
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { runCommand } from './palette';
 import { ensureArtifactsDir } from './setup';
-import { eventually, matches } from './wait';
+import { eventually, matches, UI_TIMEOUT_MS } from './wait';
 import { waitForWorkbench } from './workbench';
 
 /**
@@ -41,7 +41,7 @@ export async function notifications(page: Page): Promise<NotificationInfo[]> {
 }
 
 /** Waits for a notification whose message matches, and returns it. */
-export async function waitForNotification(page: Page, message: string | RegExp, timeoutMs = 20_000): Promise<NotificationInfo> {
+export async function waitForNotification(page: Page, message: string | RegExp, timeoutMs = UI_TIMEOUT_MS): Promise<NotificationInfo> {
   const list = await eventually(() => notifications(page), (all) => all.some((n) => matches(n.message, message)), {
     timeoutMs,
     message: `a notification ${String(message)}`,
@@ -53,7 +53,7 @@ export async function waitForNotification(page: Page, message: string | RegExp, 
  * Clicks `action` on the notification whose message matches. Toasts hide themselves
  * after a while, so the notification center is opened when no toast matches.
  */
-export async function clickNotificationAction(page: Page, message: string | RegExp, action: string, timeoutMs = 20_000): Promise<void> {
+export async function clickNotificationAction(page: Page, message: string | RegExp, action: string, timeoutMs = UI_TIMEOUT_MS): Promise<void> {
   const item = page.locator(NOTIFICATION).filter({ has: page.locator('.notification-list-item-message', { hasText: message }) });
   if (!(await item.first().isVisible())) {
     try {

@@ -1,6 +1,12 @@
 // Polling for UI state: the workbench updates asynchronously (extension host round
 // trips, list virtualisation), so assertions wait for a condition instead of sleeping.
 
+/**
+ * Default wait for anything the workbench should show. Generous on purpose: the machine
+ * is shared, and a passing wait costs only as long as the UI really takes.
+ */
+export const UI_TIMEOUT_MS = 30_000;
+
 export interface EventuallyOptions {
   timeoutMs?: number;
   intervalMs?: number;
@@ -13,7 +19,7 @@ export interface EventuallyOptions {
  * the error names what was awaited and the last value seen, so a failure is readable.
  */
 export async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, options: EventuallyOptions = {}): Promise<T> {
-  const { timeoutMs = 15_000, intervalMs = 200, message = 'condition' } = options;
+  const { timeoutMs = UI_TIMEOUT_MS, intervalMs = 200, message = 'condition' } = options;
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastError: unknown;
