@@ -21,7 +21,9 @@ function feed(store: SqlEvidenceStore, clock: FakeClock, runId: string, seconds:
   }
 }
 
-describe('store/samples downsampling', () => {
+describe('store/samples downsampling', function () {
+  // Feeds hours of 1 s samples through the real store; slow on a busy machine.
+  this.timeout(60_000);
   it('keeps the last 15 minutes at 1 s and folds older samples into 1 min buckets, keeping peaks and totals', async () => {
     const clock = new FakeClock(1_700_000_000_000);
     const store = await storeWith(clock);
