@@ -141,7 +141,7 @@ export async function recordTrace(id: string, command: string[], cwd: string, du
   while (Date.now() - start < durationMs && !exited) {
     await new Promise((r) => setTimeout(r, 1000 - ((Date.now() - start) % 1000)));
     const r = tracker.observe(await source.snapshot());
-    readings.push({ t: r.t - start, cpuPercent: r.cpuPercent, rssBytes: r.rssBytes, procs: r.procs, spawned: r.spawned, exited: r.exited });
+    readings.push({ ...r, t: r.t - start });
   }
   // Stop everything this recording started: the group, then escapees by pid.
   try {
@@ -172,16 +172,19 @@ async function main(): Promise<void> {
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { cases: ManifestCase[] };
   const cwd = dirname(resolve(manifestPath));
   mkdirSync(outDir, { recursive: true });
+  // One recording per command, as long as the longest case that runs it.
+  const longest = new Map<string, number>();
+  for (const c of manifest.cases) longest.set(c.command.join(' '), Math.max(longest.get(c.command.join(' ')) ?? 0, c.max_run_s));
   const done = new Set<string>();
   for (const c of manifest.cases) {
     const key = c.command.join(' ');
     if ((only.length && !only.includes(c.id)) || done.has(key)) continue;
     done.add(key);
-    const trace = await recordTrace(c.id, c.command, cwd, c.max_run_s * 1000);
+    const trace = await recordTrace(c.id, c.command, cwd, longest.get(key)! * 1000);
     const file = join(outDir, `${c.id}.json.gz`);
     writeTrace(file, trace);
-    const cpu = trace.readings.map((r) => (r.cpuPercent === null ? '-' : Math.round(r.cpuPercent))).join(' ');
-    console.log(`${c.id}: ${trace.output.length} entries, ${trace.readings.length} readings; cpu ${cpu}`);
+    const cpu = trace.readings.map((r) => (r.cpuPercent === null ? '-' : `${Math.round(r.cpuPercent)}/${Math.round(r.cpuDemandPercent ?? -1)}`));
+    console.log(`${c.id}: ${trace.output.length} entries, ${trace.readings.length} readings; cpu/demand ${cpu.join(' ')}`);
   }
 }
 

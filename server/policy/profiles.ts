@@ -20,7 +20,7 @@ export const STANDARD: Readonly<DetectionThresholds> = Object.freeze({
   loopAlertMs: 3_000,
   loopKillMs: 5_000,
   outputLoopRate: 5,
-  outputLoopAlertMs: 20_000,
+  outputLoopAlertMs: 15_000,
   outputLoopKillMs: null,
   silentSpinAlertMs: 50_000,
   silentSpinKillMs: null,

@@ -71,7 +71,8 @@ export class ApiPanelBackend implements PanelBackend {
   }
 
   onEvent(listener: (e: BackendEvent) => void): Disposable {
-    const journal = this.events.on('journal', (e) => listener({ kind: e.kind, data: e.data }));
+    // The journal row itself (its data is the record): the panel needs seq and summary for its timeline.
+    const journal = this.events.on('journal', (e) => listener({ kind: e.kind, data: e }));
     const samples = this.events.on('sample', (s) => listener({ kind: 'sample', data: s }));
     return { dispose: () => (journal.dispose(), samples.dispose()) };
   }

@@ -1,0 +1,73 @@
+import { strict as assert } from 'node:assert';
+import { OutputHub, displayLine } from '../../../server/api/outputHub';
+import { sseComment, sseFrame } from '../../../server/api/sse';
+
+const chunk = (run_id: string, stream: 'stdout' | 'stderr', text: string | Buffer) => ({
+  run_id,
+  job_id: run_id,
+  stream,
+  chunk: Buffer.isBuffer(text) ? text : Buffer.from(text),
+});
+
+describe('sse framing', () => {
+  it('frames named events with ids, data on one line', () => {
+    assert.equal(sseFrame('run', { a: 'x\ny' }, 7), 'event: run\nid: 7\ndata: {"a":"x\\ny"}\n\n');
+    assert.equal(sseFrame('sample', { t: 1 }), 'event: sample\ndata: {"t":1}\n\n');
+    assert.equal(sseComment('a\r\nb'), ': a b\n\n');
+  });
+});
+
+describe('output hub', () => {
+  it('keeps stdout and stderr lines in order, partial lines last, redacted and cleaned', () => {
+    const hub = new OutputHub();
+    hub.onOutput(chunk('r1', 'stdout', 'one\ntw'));
+    hub.onOutput(chunk('r1', 'stderr', 'err token=supersecretvalue123\n'));
+    hub.onOutput(chunk('r1', 'stdout', 'o\n\x1b[31mred\x1b[0m\nprogress 10%\rprogress 90%\nprompt> '));
+    const out = hub.recent('r1');
+    assert.equal(out.available, true);
+    assert.deepEqual(
+      out.lines.map((l) => `${l.stream}:${l.text}`),
+      ['stdout:one', 'stderr:err token=[REDACTED]', 'stdout:two', 'stdout:red', 'stdout:progress 90%', 'stdout:prompt> '],
+    );
+    assert.equal(hub.recent('nope').available, false);
+  });
+
+  it('decodes UTF-8 split across chunks', () => {
+    const hub = new OutputHub();
+    const bytes = Buffer.from('héllo ✓\n');
+    hub.onOutput(chunk('r', 'stdout', bytes.subarray(0, 2)));
+    hub.onOutput(chunk('r', 'stdout', bytes.subarray(2, 9)));
+    hub.onOutput(chunk('r', 'stdout', bytes.subarray(9)));
+    assert.deepEqual(hub.recent('r').lines.map((l) => l.text), ['héllo ✓']);
+  });
+
+  it('stays within its byte, line and run bounds', () => {
+    const hub = new OutputHub({ maxBytes: 1000, maxLines: 20, maxRuns: 3 });
+    for (let i = 0; i < 5000; i++) hub.onOutput(chunk('big', 'stdout', `line ${i}\n`));
+    const out = hub.recent('big');
+    assert.equal(out.truncated, true);
+    assert.equal(out.lines.length, 20);
+    assert.equal(out.lines[19]!.text, 'line 4999');
+    for (const id of ['a', 'b', 'c']) hub.onOutput(chunk(id, 'stdout', 'x\n'));
+    assert.equal(hub.recent('big').available, false, 'the least recently written run was forgotten');
+    assert.equal(hub.recent('c').available, true);
+  });
+
+  it('fans redacted chunks out to subscribers of that run only', () => {
+    const hub = new OutputHub();
+    const got: string[] = [];
+    const off = hub.subscribe('r1', (o) => got.push(o.text));
+    hub.onOutput(chunk('r1', 'stdout', 'password=hunter2hunter2\n'));
+    hub.onOutput(chunk('r2', 'stdout', 'other\n'));
+    hub.addLines('r1', ['fed a', 'fed b']);
+    off();
+    hub.onOutput(chunk('r1', 'stdout', 'after\n'));
+    assert.deepEqual(got, ['password=[REDACTED]\n', 'fed a\nfed b\n']);
+  });
+
+  it('collapses carriage-return redraws to the last frame', () => {
+    assert.equal(displayLine('a\rb\rc'), 'c');
+    assert.equal(displayLine('crlf line\r'), 'crlf line');
+    assert.equal(displayLine('\x1b]0;title\x07text'), 'text');
+  });
+});
