@@ -5,7 +5,7 @@ import type { SignalSnapshot, StreamName } from '../detect/types';
 import type { EffectiveSettings } from '../policy';
 import { explainVerdict, RestartController } from '../policy';
 import type { Verdict } from '../policy/types';
-import type { Decision, EndReason, Incident, Run, RunSource } from '../protocol/domain';
+import type { EndReason, Run, RunSource } from '../protocol/domain';
 import { redact, redactArgv } from '../store/redact';
 import { buildChildEnv } from '../supervisor/childEnv';
 import type { ProcessSnapshot, ProcessSource } from '../supervisor/processTable';
@@ -20,6 +20,8 @@ import { newId } from '../util/ids';
 import type { Logger } from '../util/logger';
 import type { TypedEmitter } from '../util/typedEmitter';
 import type { EngineEvents, InterventionEvent, JobOutcome } from './events';
+import { firedRules, IncidentBook } from './incidentBook';
+import { endDescription, JobTally } from './jobOutcome';
 import type { Judge, JudgeFactory } from './judge';
 import type { Recorder } from './recorder';
 
@@ -75,8 +77,6 @@ interface Attempt {
 
 export type RestartAnswer = { ok: true; run: Run | null } | { ok: false; retryAfterMs: number; reason: string };
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
-
 export class JobController {
   readonly jobId: string;
   readonly runs: Run[] = [];
@@ -84,33 +84,26 @@ export class JobController {
   /** Set from the moment a restart is decided until the next attempt starts. */
   private pendingRestart: { timer: TimerHandle | null } | null = null;
   private readonly restarts: RestartController;
-  private incident: Incident | null = null;
+  private readonly incidents: IncidentBook;
+  private readonly tally: JobTally;
   private protectionOn = true;
   private ended = true;
   private endWaiters: ((o: JobOutcome) => void)[] = [];
   private lastOutcome: JobOutcome | null = null;
-  private readonly startedAt: number;
-  private book = {
-    firstFlagAt: null as number | null,
-    intervenedAt: null as number | null,
-    action: null as 'kill' | 'restart' | null,
-    alerts: 0,
-    incidentIds: [] as string[],
-    rules: new Set<string>(),
-    peakCpu: 0,
-    peakRssMb: 0,
-    startError: null as string | null,
-    /** How the job ended when it was stopped between attempts (no run of its own ended then). */
-    endOverride: null as EndReason | null,
-  };
 
   constructor(
     readonly spec: JobSpec,
     private readonly ctx: JobContext,
   ) {
-    this.startedAt = ctx.clock.now();
-    this.jobId = newId('run', this.startedAt);
+    const startedAt = ctx.clock.now();
+    this.jobId = newId('run', startedAt);
     this.restarts = new RestartController(spec.settings.restart);
+    this.tally = new JobTally(startedAt);
+    this.incidents = new IncidentBook(
+      { jobId: this.jobId, name: spec.name, workspaceId: spec.workspaceId, settings: spec.settings },
+      ctx.recorder,
+      ctx.clock,
+    );
   }
 
   get active(): boolean {
@@ -129,7 +122,7 @@ export class JobController {
 
   start(): Run {
     this.ended = false;
-    this.book.endOverride = null;
+    this.tally.endOverride = null;
     return this.startAttempt(this.spec.requestId ?? null);
   }
 
@@ -225,7 +218,7 @@ export class JobController {
     const { run } = attempt;
     if (info.startError) {
       attempt.endReason = 'failed_to_start';
-      this.book.startError = info.startError;
+      this.tally.startError = info.startError;
     } else if (!attempt.stopping && attempt.tracker) {
       // The job ended by itself; whatever it left behind goes with it.
       attempt.endReason ??= 'exited';
@@ -251,7 +244,7 @@ export class JobController {
     this.ctx.recorder.run(run, { summary: `${run.name}: ${why}` });
     if (stopResult && !stopResult.confirmed)
       this.ctx.logger.error(`${run.name}: processes survived the stop`, { pids: stopResult.survivors });
-    this.closeIncident(now);
+    this.incidents.close(now);
     if (this.current === attempt) this.current = null;
     if (!this.pendingRestart) this.finish();
   }
@@ -339,8 +332,7 @@ export class JobController {
     const changed = cpu > run.peak_cpu_percent * 1.05 + 1 || rss > run.peak_rss_mb * 1.05 + 1;
     run.peak_cpu_percent = Math.max(run.peak_cpu_percent, cpu);
     run.peak_rss_mb = Math.max(run.peak_rss_mb, rss);
-    this.book.peakCpu = Math.max(this.book.peakCpu, cpu);
-    this.book.peakRssMb = Math.max(this.book.peakRssMb, rss);
+    this.tally.notePeaks(cpu, rss);
     if (changed && t - attempt.lastPeakSave >= 5000) {
       attempt.lastPeakSave = t;
       this.ctx.recorder.run(run);
@@ -361,14 +353,9 @@ export class JobController {
 
   private handleVerdict(attempt: Attempt, judged: Verdict, snap: SignalSnapshot): void {
     const verdict = this.withProtection(judged);
-    const t = snap.t;
-    const flagged = verdict.action !== 'continue' || verdict.intended !== 'continue';
-    if (flagged) {
-      this.book.firstFlagAt ??= t;
-      for (const r of verdict.rules) if (r.fired) this.book.rules.add(r.id);
-    }
-    this.trackEpisode(attempt, verdict, snap);
-    if (verdict.record) this.recordDecision(attempt, verdict);
+    this.tally.noteVerdict(verdict, snap.t);
+    this.incidents.track(attempt.run, verdict, snap);
+    if (verdict.record) this.incidents.recordDecision(attempt.run, verdict);
 
     switch (verdict.action) {
       case 'kill':
@@ -384,114 +371,15 @@ export class JobController {
     }
   }
 
-  private trackEpisode(attempt: Attempt, verdict: Verdict, snap: SignalSnapshot): void {
-    const ep = verdict.episode;
-    if (!ep) return;
-    if (ep.phase === 'close') return this.closeIncident(snap.t);
-    const now = snap.t;
-    if (!this.incident || ep.phase === 'open') {
-      this.closeIncident(now);
-      this.incident = {
-        id: newId('inc', now),
-        run_id: attempt.run.id,
-        job_id: this.jobId,
-        workspace_id: this.spec.workspaceId,
-        name: this.spec.name,
-        kind: ep.kind,
-        title: ep.title,
-        reason: verdict.reason,
-        status: 'open',
-        opened_at: now,
-        updated_at: now,
-        closed_at: null,
-        action: verdict.action,
-        intended: verdict.intended,
-        enforced: verdict.enforced,
-        actor: 'flowforge',
-        rules: firedRules(verdict),
-        confidence: verdict.confidence,
-        peak_cpu_percent: snap.cpu.peakPercent,
-        peak_rss_mb: snap.memory.peakMb,
-        decision_count: 0,
-        first_decision_id: null,
-        last_decision_id: null,
-        templates: verdict.templates,
-        evidence: verdict.evidence,
-      };
-      this.book.incidentIds.push(this.incident.id);
-      this.ctx.recorder.incident(this.incident, { summary: `${this.spec.name}: ${ep.title}` });
-      return;
-    }
-    const inc = this.incident;
-    inc.updated_at = now;
-    inc.reason = verdict.reason;
-    inc.confidence = Math.max(inc.confidence, verdict.confidence);
-    inc.peak_cpu_percent = Math.max(inc.peak_cpu_percent, snap.cpu.peakPercent);
-    inc.peak_rss_mb = Math.max(inc.peak_rss_mb, snap.memory.peakMb);
-    for (const r of firedRules(verdict)) if (!inc.rules.includes(r)) inc.rules.push(r);
-    if (severity(verdict.intended) > severity(inc.intended)) {
-      inc.intended = verdict.intended;
-      inc.action = verdict.action;
-      inc.enforced = verdict.enforced;
-      inc.title = ep.title;
-      inc.kind = ep.kind;
-    }
-    if (verdict.templates.length) inc.templates = verdict.templates;
-    if (verdict.evidence.length) inc.evidence = verdict.evidence;
-    this.ctx.recorder.incident(inc);
-  }
-
-  private closeIncident(now: number): void {
-    const inc = this.incident;
-    if (!inc) return;
-    this.incident = null;
-    inc.status = 'closed';
-    inc.closed_at = now;
-    inc.updated_at = now;
-    this.ctx.recorder.incident(inc, { summary: `${inc.name}: incident closed (${inc.title})` });
-  }
-
-  private recordDecision(attempt: Attempt, verdict: Verdict): void {
-    const now = this.ctx.clock.now();
-    const decision: Decision = {
-      id: newId('dec', now),
-      run_id: attempt.run.id,
-      job_id: this.jobId,
-      t: now,
-      action: verdict.action,
-      intended: verdict.intended,
-      rollout: this.spec.settings.rollout.mode,
-      canary_percent: this.spec.settings.rollout.mode === 'canary' ? this.spec.settings.rollout.canaryPercent : null,
-      canary_bucket: verdict.canaryBucket,
-      enforced: verdict.enforced,
-      confidence: verdict.confidence,
-      rules: verdict.rules,
-      signals: verdict.signals,
-      templates: verdict.templates,
-      evidence: verdict.evidence,
-      reason: verdict.reason,
-      profile: this.spec.settings.profile,
-      incident_id: verdict.action === 'continue' && verdict.intended === 'continue' ? null : (this.incident?.id ?? null),
-    };
-    this.ctx.recorder.decision(decision);
-    const inc = this.incident;
-    if (inc && decision.incident_id === inc.id) {
-      inc.decision_count++;
-      inc.first_decision_id ??= decision.id;
-      inc.last_decision_id = decision.id;
-      this.ctx.recorder.incident(inc);
-    }
-  }
-
   private announce(attempt: Attempt, kind: InterventionEvent['kind'], verdict: Verdict | null, snap: SignalSnapshot | null, extra: string[] = []): void {
-    if (kind === 'alert' || kind === 'held') this.book.alerts++;
+    if (kind === 'alert' || kind === 'held') this.tally.alerts++;
     const explanation = verdict && snap ? explainVerdict(verdict, snap) : [];
     this.ctx.events.emit('intervention', {
       run: attempt.run,
       kind,
       verdict,
       snapshot: snap,
-      incident: this.incident,
+      incident: this.incidents.current,
       explanation: [...explanation, ...extra].map(redact),
     });
   }
@@ -500,8 +388,7 @@ export class JobController {
     if (attempt.stopping) return;
     const now = snap.t;
     const kind = verdict.action === 'restart' ? 'restart' : 'kill';
-    this.book.intervenedAt ??= now;
-    this.book.action = this.book.action === 'restart' ? 'restart' : kind;
+    this.tally.noteIntervention(kind, now);
     attempt.run.intervened = true;
     this.ctx.recorder.audit({
       actor: 'flowforge',
@@ -510,7 +397,7 @@ export class JobController {
       request_id: null,
       run_id: attempt.run.id,
       workspace_id: this.spec.workspaceId,
-      details: { confidence: verdict.confidence, rules: firedRules(verdict), incident_id: this.incident?.id ?? null },
+      details: { confidence: verdict.confidence, rules: firedRules(verdict), incident_id: this.incidents.current?.id ?? null },
     });
 
     if (kind === 'kill') {
@@ -520,7 +407,7 @@ export class JobController {
     }
     const answer = this.restarts.next(now);
     if (!answer.allowed) {
-      this.spendBudget(attempt, answer.reason, now);
+      this.incidents.budgetSpent(attempt.run, answer.reason, now, { cpu: this.tally.peakCpu, rssMb: this.tally.peakRssMb });
       this.announce(attempt, 'budget_spent', verdict, snap, [answer.reason]);
       this.beginStop(attempt, 'killed', 'SIGTERM', null, answer.reason);
       return;
@@ -528,51 +415,6 @@ export class JobController {
     this.announce(attempt, 'restart', verdict, snap, [`Restarting in ${formatDelay(answer.delayMs)}.`]);
     this.beginStop(attempt, 'restarted', 'SIGTERM', null, `FlowForge: ${verdict.reason}`);
     this.scheduleRestart(attempt, answer.delayMs);
-  }
-
-  private spendBudget(attempt: Attempt, reason: string, now: number): void {
-    this.closeIncident(now);
-    this.incident = {
-      ...this.newIncidentBase(attempt, now),
-      kind: 'restart_budget_spent',
-      title: 'Restart budget spent',
-      reason,
-      action: 'kill',
-      intended: 'restart',
-      enforced: true,
-    };
-    this.book.incidentIds.push(this.incident.id);
-    this.ctx.recorder.incident(this.incident, { summary: `${this.spec.name}: restart budget spent` });
-  }
-
-  private newIncidentBase(attempt: Attempt, now: number): Incident {
-    return {
-      id: newId('inc', now),
-      run_id: attempt.run.id,
-      job_id: this.jobId,
-      workspace_id: this.spec.workspaceId,
-      name: this.spec.name,
-      kind: '',
-      title: '',
-      reason: '',
-      status: 'open',
-      opened_at: now,
-      updated_at: now,
-      closed_at: null,
-      action: 'continue',
-      intended: 'continue',
-      enforced: true,
-      actor: 'flowforge',
-      rules: [],
-      confidence: 1,
-      peak_cpu_percent: this.book.peakCpu,
-      peak_rss_mb: this.book.peakRssMb,
-      decision_count: 0,
-      first_decision_id: null,
-      last_decision_id: null,
-      templates: [],
-      evidence: [],
-    };
   }
 
   private scheduleRestart(attempt: Attempt, delayMs: number, requestId: string | null = null): void {
@@ -612,7 +454,7 @@ export class JobController {
     const attempt = this.current;
     if (this.cancelRestart() && !attempt) {
       // Between attempts: nothing runs, the job simply ends here.
-      this.book.endOverride = endReason;
+      this.tally.endOverride = endReason;
       this.finish();
     }
     if (attempt) this.beginStop(attempt, endReason, by.firstSignal ?? 'SIGTERM', by.requestId ?? null, `${by.actor}: ${by.reason}`);
@@ -687,33 +529,8 @@ export class JobController {
     return true;
   }
 
-  // ----------------------------------------------------------------- outcome
-
   private outcome(): JobOutcome {
-    const first = this.runs[0];
-    const last = this.runs[this.runs.length - 1];
-    const sec = (t: number | null) => (t === null ? null : round((t - this.startedAt) / 1000));
-    let outcome: EndReason = this.book.endOverride ?? last?.end_reason ?? 'failed_to_start';
-    if (outcome === 'exited' && this.runs.some((r) => r.end_reason === 'restarted')) outcome = 'restarted';
-    return {
-      job_id: this.jobId,
-      run_id: first?.id ?? this.jobId,
-      outcome,
-      exit_code: last?.exit_code ?? null,
-      signal: last?.signal ?? null,
-      intervened: this.book.intervenedAt !== null,
-      action: this.book.action,
-      first_flag_s: sec(this.book.firstFlagAt),
-      intervened_after_s: sec(this.book.intervenedAt),
-      alerts: this.book.alerts,
-      incident_ids: [...this.book.incidentIds],
-      rules: [...this.book.rules],
-      peak_cpu_percent: round(this.book.peakCpu),
-      peak_rss_mb: round(this.book.peakRssMb),
-      duration_s: round(((last?.ended_at ?? this.ctx.clock.now()) - this.startedAt) / 1000),
-      attempts: this.runs.length,
-      start_error: this.book.startError,
-    };
+    return this.tally.outcome(this.jobId, this.runs, this.incidents.ids, this.ctx.clock.now());
   }
 }
 
@@ -724,13 +541,7 @@ function displayCommand(spec: JobSpec): string {
   return [spec.command, ...spec.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
-function firedRules(v: Verdict): string[] {
-  return v.rules.filter((r) => r.fired).map((r) => r.id);
-}
 
-function severity(a: Verdict['action']): number {
-  return { continue: 0, alert: 1, restart: 2, kill: 3 }[a];
-}
 
 /** Alerts back off inside the policy; the verdict says when one is worth telling a person. */
 function shouldNotify(v: Verdict): boolean {
@@ -738,39 +549,8 @@ function shouldNotify(v: Verdict): boolean {
   return explicit ?? v.episode?.phase === 'open';
 }
 
-function endDescription(run: Run, stop: StopResult | null): string {
-  const how = run.signal ? `signal ${run.signal}` : `exit code ${run.exit_code ?? '?'}`;
-  const kill = stop?.escalated ? ' (needed SIGKILL)' : '';
-  switch (run.end_reason) {
-    case 'killed':
-      return `stopped by FlowForge${kill}`;
-    case 'restarted':
-      return `stopped for a restart${kill}`;
-    case 'stopped_by_user':
-      return `stopped on request${kill}`;
-    case 'supervisor_shutdown':
-      return `stopped because the supervisor shut down${kill}`;
-    default:
-      return `exited with ${how}`;
-  }
-}
 
-const round = (n: number) => Math.round(n * 100) / 100;
 
 const formatDelay = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
 
-/** The exit code `flowforge run` returns for a job's outcome (SPEC §9). */
-export function exitCodeFor(o: JobOutcome): number {
-  switch (o.outcome) {
-    case 'failed_to_start':
-      return 127;
-    case 'stopped_by_user':
-    case 'supervisor_shutdown':
-      return 130;
-    case 'killed':
-      return 137;
-    default:
-      if (o.exit_code !== null) return o.exit_code;
-      return o.signal ? 128 + (SIGNALS[o.signal] ?? 1) : 1;
-  }
-}
+export { exitCodeFor } from './jobOutcome';
