@@ -20,7 +20,7 @@ function hasFiles(dir, suffix) {
 }
 
 const tiers = [
-  { name: 'typecheck', cmd: [bin('tsc'), '--noEmit', '-p', '.'], also: [[bin('tsc'), '--noEmit', '-p', 'webview']] },
+  { name: 'typecheck', cmd: [bin('tsc'), '--noEmit', '-p', '.'], also: [[bin('tsc'), '--noEmit', '-p', 'webview'], [bin('tsc'), '--noEmit', '-p', 'test/webview']] },
   { name: 'build', cmd: [process.execPath, 'scripts/build.mjs'] },
   { name: 'unit', cmd: [bin('mocha'), '--config', 'test/.mocharc.unit.json'], when: () => hasFiles('test/unit', '.unit.test.ts') },
   { name: 'integration', cmd: [bin('mocha'), '--config', 'test/.mocharc.int.json'], when: () => hasFiles('test/int', '.int.test.ts') },
