@@ -207,8 +207,8 @@ export class JobController {
         this.ctx.reaper?.trackGroup(pid);
         this.ctx.reaper?.trackToken(token);
       }
-      recorder.run(run);
       recorder.lifecycle(run, 'RUNNING', `pid ${pid}`, requestId);
+      recorder.run(run); // after the lifecycle, so the stored run says RUNNING
     }
     attempt.finished = proc.exited.then((info) => this.onExit(attempt, info));
     return run;
