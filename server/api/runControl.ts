@@ -130,11 +130,15 @@ export class RunControl {
 
   // ------------------------------------------------------------------ lookups
 
-  /** The run as the principal may see it: 404 when it does not exist (or belongs to another submit client). */
+  /**
+   * The run as the principal may see it (404 when it does not exist or belongs
+   * to another submit client): the engine's live record while this supervisor
+   * runs it (current phase and peaks), else the stored one.
+   */
   visibleRun(id: string, principal: Principal | null): Run {
     const run = this.d.store.getRun(id);
     if (!run || (principal?.scope === 'submit' && run.owner !== principal.name)) throw notFound(`no run with id '${id}'`);
-    return run;
+    return this.d.engine.jobByRun(id)?.runs.find((r) => r.id === id) ?? run;
   }
 
   /** The run and its job, for an action: the principal must be allowed to act on it. */

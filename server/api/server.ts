@@ -77,7 +77,8 @@ export function writeDiscoveryFile(path: string, info: DiscoveryInfo): void {
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   checkHost(opts.host);
   checkPort(opts.port);
-  const server = createServer({ requestTimeout: opts.requestTimeoutMs ?? 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 });
+  const requestTimeout = opts.requestTimeoutMs ?? 30_000;
+  const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout), keepAliveTimeout: 5_000 });
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);

@@ -9,6 +9,13 @@ export function sseFrame(event: string, data: unknown, id?: number): string {
   return `event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`;
 }
 
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-store',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
+
 export const sseComment = (text: string) => `: ${text.replace(/[\r\n]+/g, ' ')}\n\n`;
 
 export interface SseOptions {
@@ -31,16 +38,18 @@ export class SseConnection {
 
   /** Sends the headers and the opening comment; no timeout may cut the stream after this. */
   open(): void {
+    if (this.res.req.method === 'HEAD') {
+      // Headers only: a HEAD request must not hold a stream open.
+      this.res.writeHead(200, SSE_HEADERS).end();
+      this.markClosed();
+      return;
+    }
     const socket = this.res.socket;
     socket?.setTimeout(0);
     socket?.setNoDelay(true);
     socket?.setKeepAlive(true);
-    this.res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-store',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
+    this.res.writeHead(200, SSE_HEADERS);
+    this.res.flushHeaders();
     this.write(`retry: ${this.opts.retryMs}\n${sseComment('connected')}`);
   }
 

@@ -190,8 +190,8 @@ export const SignalBody = z.strictObject({ signal: z.enum(SIGNALS) });
 
 export const InputBody = z
   .strictObject({
-    data: text(65_536).optional().describe('UTF-8 text to write.'),
-    data_base64: z.base64({ error: 'must be base64' }).max(65_536).optional().describe('Bytes to write, base64.'),
+    data: text(32_768).optional().describe('UTF-8 text to write.'),
+    data_base64: z.base64({ error: 'must be base64' }).max(43_692, { error: 'must encode at most 32 KB' }).optional().describe('Bytes to write, base64 (at most 32 KB).'),
   })
   .check((ctx) => {
     if ((ctx.value.data === undefined) === (ctx.value.data_base64 === undefined))
