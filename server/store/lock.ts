@@ -141,6 +141,7 @@ export interface HeldLock {
   readonly holder: LockHolder;
   /** Recovered from a dead holder, if it was. */
   readonly recoveredFrom: LockHolder | null;
+  /** Removes the lock file if it is still ours (synchronous, so it also works in an 'exit' handler). */
   release(): void;
 }
 
@@ -176,13 +177,11 @@ function heldLock(lockPath: string, holder: LockHolder, recoveredFrom: LockHolde
   const release = () => {
     if (!held) return;
     held = false;
-    process.removeListener('exit', release);
     try {
       if (readText(lockPath) === mine) unlinkSync(lockPath);
     } catch {
       // Best effort: a lock we cannot remove is recovered as stale by the next writer.
     }
   };
-  process.on('exit', release);
   return { path: lockPath, holder, recoveredFrom, release };
 }

@@ -180,7 +180,11 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
     const db = new SqlDb(loaded.db);
     const saver = new Saver({ path, clock, logger, debounceMs, maxDelayMs, exportBytes: () => db.export(), initialSizeBytes: loaded.sizeBytes });
     const store = new SqlEvidenceStore({ ...base, db, path, saver, lock });
-    store.maintain(true);
+    try {
+      store.maintain(true);
+    } catch (err) {
+      warnings.push(`retention could not run on opening ${path}: ${(err as Error).message}; the store works, it is just not trimmed yet`);
+    }
     if (loaded.version < SCHEMA_VERSION) {
       saver.markDirty();
       await store.flush().catch((err: Error) => warnings.push(err.message));

@@ -3,6 +3,7 @@
 // never later than a bound after the first unsaved change, and written
 // atomically (temp file, fsync, rename, fsync of the folder) so a crash at
 // any moment leaves either the previous file or the new one, never a torn one.
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Clock, TimerHandle } from '../util/clock';
@@ -40,6 +41,28 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     throw err;
   }
   await fsyncDir(dirname(path));
+}
+
+/**
+ * The same steps, synchronously, for a process 'exit' handler (where nothing
+ * async runs any more). Its own temp name keeps it clear of an async save
+ * that the exit interrupted.
+ */
+export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
+  const tmp = `${tempPathFor(path)}-exit`;
+  try {
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 export class StoreWriteError extends Error {
@@ -125,6 +148,14 @@ export class Saver {
     while (this.saving) await this.saving.catch(() => undefined);
     if (this.changeGen === this.savedGen) return;
     await this.save();
+  }
+
+  /** Last-chance save when the process exits without close(): synchronous, still atomic. */
+  flushSync(): void {
+    if (this.changeGen === this.savedGen) return;
+    const gen = this.changeGen;
+    writeFileAtomicSync(this.opts.path, this.opts.exportBytes());
+    this.savedGen = gen;
   }
 
   /** Stops the timers; pending changes stay pending. */

@@ -39,7 +39,8 @@ export const RETAIN_EVERY_MS = 10 * 60_000;
 const MAX_PAGE = 500;
 const CHAIN_LIMIT = 500;
 const SUMMARY_MAX = 300;
-const RUN_META_CACHE = 4096;
+/** Bound of the per-run memos (owner/workspace, fold progress); they are refilled from the database. */
+const RUN_MEMO_MAX = 4096;
 
 export interface SqlStoreOptions {
   db: SqlDb;
@@ -154,10 +155,12 @@ export class SqlEvidenceStore implements EvidenceStore {
   readonly path: string | null;
   private readonly opts: SqlStoreOptions;
   private closed = false;
+  private closing = false;
   private lastSeq: number;
   private runMeta = new Map<string, RunMeta>();
-  /** Runs that got samples since their last fold: newest sample time and fold progress per tier. */
+  /** Runs that got samples since the last fold, with their newest sample time. */
   private touchedRuns = new Map<string, number>();
+  /** Per run, how far each tier has been folded (lost on restart: the first fold then rereads the run). */
   private foldProgress = new Map<string, number[]>();
   private maintenanceTimer: TimerHandle | null = null;
   private lastRetentionAt: number;
@@ -169,7 +172,18 @@ export class SqlEvidenceStore implements EvidenceStore {
     this.path = opts.path;
     this.lastSeq = Number(opts.db.value("SELECT seq FROM sqlite_sequence WHERE name = 'journal'") ?? 0);
     this.lastRetentionAt = opts.clock.now();
+    if (opts.saver || opts.lock) process.on('exit', this.onProcessExit);
   }
+
+  /** The host exited without close(): save what is pending, then free the lock (in that order). */
+  private readonly onProcessExit = (): void => {
+    try {
+      this.opts.saver?.flushSync();
+    } catch (err) {
+      this.opts.logger.error(`could not save the store to ${this.path} on exit: ${(err as Error).message}`);
+    }
+    this.opts.lock?.release();
+  };
 
   private get db(): SqlDb {
     if (this.closed) throw new Error(`store ${this.path ?? '(in memory)'} is closed`);
@@ -180,6 +194,7 @@ export class SqlEvidenceStore implements EvidenceStore {
     if (this.opts.readOnly) {
       throw new Error(`store ${this.path} was opened read-only; only the process holding its lock writes to it`);
     }
+    if (this.closing) throw new Error(`store ${this.path ?? '(in memory)'} is closing; it takes no more writes`);
     return this.db;
   }
 
@@ -196,7 +211,18 @@ export class SqlEvidenceStore implements EvidenceStore {
         [r.id, r.job_id, r.workspace_id, r.owner, r.started_at, r.ended_at, JSON.stringify(r)],
       );
       this.rememberRun(r.id, { owner: r.owner, workspace_id: r.workspace_id });
-      const event = note ? this.journal({ ...this.noteEntry(note), kind: 'run', ref_id: r.id, t: this.opts.clock.now(), run_id: r.id, workspace_id: r.workspace_id, data: r, snapshot: true }) : null;
+      const event = note
+        ? this.journal({
+            ...this.noteEntry(note),
+            kind: 'run',
+            ref_id: r.id,
+            t: this.opts.clock.now(),
+            run_id: r.id,
+            workspace_id: r.workspace_id,
+            data: r,
+            snapshot: true,
+          })
+        : null;
       this.changed();
       return event;
     });
@@ -214,7 +240,10 @@ export class SqlEvidenceStore implements EvidenceStore {
     const d = redactRecord(decision);
     return this.appendRecord(
       { kind: 'decision', ref_id: d.id, t: d.t, run_id: d.run_id, incident_id: d.incident_id, summary: decisionSummary(d), data: d, snapshot: false },
-      (seq) => this.writer.run('INSERT INTO decisions (seq, id, run_id, t, action, json) VALUES (?, ?, ?, ?, ?, ?)', [seq, d.id, d.run_id, d.t, d.action, JSON.stringify(d)]),
+      (seq) =>
+        this.writer.run('INSERT INTO decisions (seq, id, run_id, t, action, json) VALUES (?, ?, ?, ?, ?, ?)', [
+          seq, d.id, d.run_id, d.t, d.action, JSON.stringify(d),
+        ]),
       'decisions',
     );
   }
@@ -233,7 +262,17 @@ export class SqlEvidenceStore implements EvidenceStore {
         [i.id, i.run_id, i.job_id, i.workspace_id, owner, i.status, i.kind, i.opened_at, i.updated_at, JSON.stringify(i)],
       );
       const event = note
-        ? this.journal({ ...this.noteEntry(note), kind: 'incident', ref_id: i.id, t: i.updated_at, run_id: i.run_id, incident_id: i.id, workspace_id: i.workspace_id, data: i, snapshot: true })
+        ? this.journal({
+            ...this.noteEntry(note),
+            kind: 'incident',
+            ref_id: i.id,
+            t: i.updated_at,
+            run_id: i.run_id,
+            incident_id: i.id,
+            workspace_id: i.workspace_id,
+            data: i,
+            snapshot: true,
+          })
         : null;
       this.changed();
       return event;
@@ -255,7 +294,18 @@ export class SqlEvidenceStore implements EvidenceStore {
     const incidentId = typeof e.details.incident_id === 'string' ? e.details.incident_id : null;
     const summary = `${e.actor} ${e.action}${e.reason ? `: ${e.reason}` : ''}`;
     return this.appendRecord(
-      { kind: 'audit', ref_id: e.id, t: e.t, run_id: e.run_id, incident_id: incidentId, workspace_id: e.workspace_id, request_id: e.request_id, summary, data: e, snapshot: false },
+      {
+        kind: 'audit',
+        ref_id: e.id,
+        t: e.t,
+        run_id: e.run_id,
+        incident_id: incidentId,
+        workspace_id: e.workspace_id,
+        request_id: e.request_id,
+        summary,
+        data: e,
+        snapshot: false,
+      },
       (seq) =>
         this.writer.run('INSERT INTO audit (seq, id, t, actor, action, request_id, json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
           seq, e.id, e.t, e.actor, e.action, e.request_id, JSON.stringify(e),
@@ -459,7 +509,7 @@ export class SqlEvidenceStore implements EvidenceStore {
       this.lastRetentionAt = now;
       report = applyRetention(db, this.opts.retention, now, counts);
       if (Object.values(report).some((n) => n > 0)) changed = true;
-      if (this.foldProgress.size > RUN_META_CACHE) this.foldProgress.clear();
+      if (this.foldProgress.size > RUN_MEMO_MAX) this.foldProgress.clear();
     }
     if (changed) this.opts.saver?.markDirty();
     return report;
@@ -470,8 +520,10 @@ export class SqlEvidenceStore implements EvidenceStore {
     return this.opts.saver?.flush() ?? Promise.resolve();
   }
 
+  /** Saves what is pending, releases the lock and frees memory; rejects (after all that) if the last save failed. */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
     if (this.maintenanceTimer) this.opts.clock.clearTimeout(this.maintenanceTimer);
     this.maintenanceTimer = null;
     let failure: unknown = null;
@@ -481,6 +533,7 @@ export class SqlEvidenceStore implements EvidenceStore {
       failure = err;
     }
     this.closed = true;
+    process.removeListener('exit', this.onProcessExit);
     this.opts.saver?.stop();
     this.opts.lock?.release();
     this.opts.db.close();
@@ -552,7 +605,7 @@ export class SqlEvidenceStore implements EvidenceStore {
   }
 
   private rememberRun(id: string, meta: RunMeta): void {
-    if (this.runMeta.size >= RUN_META_CACHE) this.runMeta.clear();
+    if (this.runMeta.size >= RUN_MEMO_MAX) this.runMeta.clear();
     this.runMeta.set(id, meta);
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -68,5 +68,19 @@ describe('store/crash safety (SIGKILL while saving)', function () {
       previousSaved = lastSaved;
     }
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.corrupt-')), []);
+  });
+
+  it('saves pending changes and frees the lock when the process exits without close()', async () => {
+    const dbPath = join(dir, 'exit.db');
+    const child = spawnSync(process.execPath, [bundle, dbPath, 'exit'], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(child.stdout, /pending 5/);
+    assert.equal(existsSync(`${dbPath}.lock`), false);
+    const { store } = await openStoreReadOnly(dbPath);
+    try {
+      assert.deepEqual(store.eventsAfter(0, 10).map((e) => e.ref_id), [0, 1, 2, 3, 4].map((n) => `lc_exit_${n}`));
+    } finally {
+      await store.close();
+    }
   });
 });

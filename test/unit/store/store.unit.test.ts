@@ -335,6 +335,13 @@ describe('store/SqlEvidenceStore', () => {
     });
   });
 
+  it('refuses writes once close() has begun', async () => {
+    const s = await memoryStore();
+    const closing = s.close();
+    assert.throws(() => s.upsertRun(makeRun()), /closing; it takes no more writes/);
+    await closing;
+  });
+
   it('refuses use after close', async () => {
     const s = await memoryStore();
     await s.close();
