@@ -5,6 +5,7 @@
 // test names (novelty), and ANSI-coloured lines.
 import { Detector } from '../detect/detector';
 import { profileThresholds } from '../policy/profiles';
+import { renderTable } from '../util/table';
 
 export interface BenchCase {
   name: string;
@@ -80,15 +81,25 @@ export function benchCase(c: BenchCase, lines = 2_000_000): BenchResult {
   return { name: c.name, lines, mb: bytes / 1e6, seconds, linesPerSecond: lines / seconds };
 }
 
-export function runDetectorBench(lines = 2_000_000): { results: BenchResult[]; table: string } {
+/** `flowforge bench detector [--lines N]`: every shape, reported as a table and JSON. */
+export async function runDetectorBench(args: string[]): Promise<{ json: unknown; table: string }> {
+  const i = args.indexOf('--lines');
+  const lines = i >= 0 ? Number(args[i + 1]) : 2_000_000;
+  if (!Number.isInteger(lines) || lines < 10_000) throw new Error('--lines must be a whole number of at least 10000');
   const results = BENCH_CASES.map((c) => benchCase(c, lines));
-  const table = results
-    .map((r) => `${r.name.padEnd(22)} ${(r.linesPerSecond / 1e6).toFixed(2).padStart(6)} M lines/s  ${(r.mb / r.seconds).toFixed(0).padStart(4)} MB/s`)
-    .join('\n');
-  return { results, table };
+  const slowest = Math.min(...results.map((r) => r.linesPerSecond));
+  const table = [
+    renderTable(results, [
+      { title: 'line shape', value: (r) => r.name },
+      { title: 'M lines/s', value: (r) => (r.linesPerSecond / 1e6).toFixed(2), align: 'right' },
+      { title: 'MB/s', value: (r) => Math.round(r.mb / r.seconds), align: 'right' },
+    ]),
+    '',
+    `slowest shape: ${(slowest / 1e6).toFixed(2)} M lines/s on one core (goal: at least 1.00) -> ${slowest >= 1e6 ? 'PASS' : 'FAIL'}`,
+  ].join('\n');
+  return { json: { lines, results, slowest_lines_per_second: slowest, goal: 1_000_000 }, table };
 }
 
 if (require.main === module) {
-  const n = Number(process.argv[2] ?? 2_000_000);
-  console.log(runDetectorBench(n).table);
+  runDetectorBench(process.argv.slice(2)).then((r) => console.log(r.table));
 }

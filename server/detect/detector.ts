@@ -322,7 +322,6 @@ export class Detector {
   private progress(top: { stat: TemplateStat; share: number }[], t: number): ProgressFinding {
     const ctx = {
       now: t,
-      startedAt: this.startedAt,
       windowMs: this.th.progressWindowMs,
       counterIsProgress: this.th.counterIsProgress,
       minPairs: 4,

@@ -11,6 +11,8 @@
 import { FieldFlag } from './normalize';
 
 export const SLOTS = 40;
+/** One slot more than kept: the pair being filled never overwrites a complete one. */
+const CAP = SLOTS + 1;
 /** A field moving steadily changes from one line to the next by at most this share of its range in the window. */
 const SMOOTH_SHARE = 0.1;
 
@@ -35,7 +37,6 @@ const WEIGHT: Record<Exclude<ProgressKind, 'counter' | 'none'>, number> = {
 
 export interface ScoreContext {
   now: number;
-  startedAt: number;
   windowMs: number;
   counterIsProgress: boolean;
   /** Pairs needed (and the time they must span) before a score is given. */
@@ -46,17 +47,17 @@ export interface ScoreContext {
 export class ProgressSampler {
   private readonly a: Float64Array;
   private readonly b: Float64Array;
-  private readonly tA = new Float64Array(SLOTS);
-  private readonly nA = new Float64Array(SLOTS);
-  private readonly nB = new Float64Array(SLOTS);
+  private readonly tA = new Float64Array(CAP);
+  private readonly nA = new Float64Array(CAP);
+  private readonly nB = new Float64Array(CAP);
   private readonly flags: Uint8Array;
   /** Index of the pair being filled (its `b` half is pending), and how many complete pairs exist. */
   private head = 0;
   private size = 0;
 
   constructor(readonly fieldCount: number) {
-    this.a = new Float64Array(SLOTS * fieldCount);
-    this.b = new Float64Array(SLOTS * fieldCount);
+    this.a = new Float64Array(CAP * fieldCount);
+    this.b = new Float64Array(CAP * fieldCount);
     this.flags = new Uint8Array(fieldCount);
   }
 
@@ -78,7 +79,7 @@ export class ProgressSampler {
     const off = this.head * F;
     for (let j = 0; j < F; j++) this.b[off + j] = values[j]!;
     this.nB[this.head] = n;
-    this.head = (this.head + 1) % SLOTS;
+    this.head = (this.head + 1) % CAP;
     if (this.size < SLOTS) this.size++;
   }
 
@@ -86,7 +87,7 @@ export class ProgressSampler {
   private window(from: number): number[] {
     const idx: number[] = [];
     for (let k = this.size; k >= 1; k--) {
-      const p = (this.head - k + SLOTS) % SLOTS;
+      const p = (this.head - k + CAP) % CAP;
       if (this.tA[p]! >= from) idx.push(p);
     }
     return idx;
@@ -201,17 +202,19 @@ export class ProgressSampler {
     return Math.abs(overall - step) <= 0.01 * Math.abs(step);
   }
 
-  /** Epoch timestamps and elapsed-time fields climb with the clock, not with work. */
+  /**
+   * Epoch timestamps and elapsed-time fields climb with the clock, not with work:
+   * a value near the current epoch time, or a field rising at one unit per second
+   * or per millisecond (within 5%) over at least 2 s.
+   */
   private looksLikeTime(a: number[], idx: number[], ctx: ScoreContext): boolean {
     const last = a[a.length - 1]!;
     const day = 86_400;
     if (Math.abs(last - ctx.now / 1000) < 3 * day || Math.abs(last - ctx.now) < 3 * day * 1000) return true;
-    return a.every((v, i) => {
-      const elapsed = this.tA[idx[i]!]! - ctx.startedAt;
-      return (
-        Math.abs(v - elapsed / 1000) <= 0.1 * (elapsed / 1000) + 1.5 || Math.abs(v - elapsed) <= 0.1 * elapsed + 1500
-      );
-    });
+    const dtMs = this.tA[idx[idx.length - 1]!]! - this.tA[idx[0]!]!;
+    if (dtMs < 2000) return false;
+    const perMs = (last - a[0]!) / dtMs;
+    return Math.abs(perMs * 1000 - 1) <= 0.05 || Math.abs(perMs - 1) <= 0.05;
   }
 }
 

@@ -15,6 +15,8 @@ import type { EffectiveSettings, Verdict } from './types';
 
 /** Of the last 5 ticks, this many with a rule not met end its held stretch. */
 const MISSES_TO_RESET = 2;
+/** Ticks come a few ms late or early; a window counts as reached this close to its end. */
+const TICK_SLACK_MS = 250;
 
 class HeldTimer {
   private since: number | null = null;
@@ -106,11 +108,10 @@ export class PolicyEngine {
     const ok = ev.met && ev.confidence >= th.alertConfidence;
     timer.update(snap.t, ok);
     const heldMs = spec.held ? (ev.met ? spec.held(snap) : 0) : timer.heldMs(snap.t);
-    const killAfter = spec.killAfterMs(th);
-    const alertAfter = spec.alertAfterMs(th);
+    const reached = (windowMs: number | null) => windowMs !== null && heldMs + TICK_SLACK_MS >= windowMs;
     let action: Judged['action'] = 'continue';
-    if (ev.met && killAfter !== null && heldMs >= killAfter && ev.confidence >= th.killConfidence) action = 'kill';
-    else if (ev.met && alertAfter !== null && heldMs >= alertAfter && ev.confidence >= th.alertConfidence) action = 'alert';
+    if (ev.met && reached(spec.killAfterMs(th)) && ev.confidence >= th.killConfidence) action = 'kill';
+    else if (ev.met && reached(spec.alertAfterMs(th)) && ev.confidence >= th.alertConfidence) action = 'alert';
     return { ev, heldMs, action };
   }
 

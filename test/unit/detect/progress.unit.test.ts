@@ -28,7 +28,6 @@ function sampled(make: (n: number) => string, linesPerSecond: number, seconds: n
   }
   const ctx: ScoreContext = {
     now: START + pairs * 500,
-    startedAt: START,
     windowMs: 20_000,
     counterIsProgress,
     minPairs: 4,
