@@ -6,7 +6,10 @@ export const FIXTURES = join(__dirname, '..', 'fixtures');
 export const REPO = join(__dirname, '..', '..');
 export const SHARED_CORPUS = join(REPO, '..', 'shared', 'corpus');
 
-/** Pids of live (non-zombie) processes whose command line contains `needle`. */
+/**
+ * Pids of live (non-zombie) processes whose command line contains `needle`.
+ * The flowforge CLI itself is left out: its own command line names the job.
+ */
 export function pidsMatching(needle: string): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
@@ -15,7 +18,7 @@ export function pidsMatching(needle: string): number[] {
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'latin1').replace(/\0/g, ' ');
       const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state !== 'Z' && cmd.includes(needle)) out.push(Number(name));
+      if (state !== 'Z' && cmd.includes(needle) && !cmd.includes('/dist/cli.js')) out.push(Number(name));
     } catch {
       /* gone */
     }
