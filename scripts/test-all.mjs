@@ -27,6 +27,7 @@ const tiers = [
   {
     name: 'webview',
     cmd: [bin('mocha'), '--config', 'test/.mocharc.webview.json'],
+    before: [process.execPath, 'scripts/e2e-setup.mjs'], // Debian chromium (and the rest of the browser toolchain)
     when: () => existsSync(join(root, 'test/.mocharc.webview.json')) && hasFiles('test/webview', '.chromium.test.ts'),
   },
   {
@@ -36,6 +37,12 @@ const tiers = [
     when: () => existsSync(join(root, 'test/.mocharc.e2e.json')) && hasFiles('test/e2e', '.e2e.test.ts'),
   },
 ];
+
+// A fresh clone: install the project first, so `npm test` alone is enough.
+if (!existsSync(bin('tsc'))) {
+  process.stdout.write('━━━ npm ci (first run) ━━━\n');
+  if (spawnSync('npm', ['ci'], { cwd: root, stdio: 'inherit' }).status !== 0) process.exit(1);
+}
 
 const only = process.env.FF_TIERS ? new Set(process.env.FF_TIERS.split(',')) : null;
 const results = [];
