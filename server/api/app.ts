@@ -17,6 +17,7 @@ import { KeyRing, type ApiKeySet } from './keys';
 import { ApiMetrics } from './metrics';
 import { OutputHub, type OutputLimits } from './outputHub';
 import { OwnerIndex } from './owners';
+import { DEFAULT_PAGE_CACHE, PageCache, type PageCacheSettings } from './pageCache';
 import { ApiProblem, badRequest, invalidField, notFound, PROBLEM_CONTENT_TYPE } from './problems';
 import { problemReply, sendJsonText, sendProblem, sendReply, JSON_CONTENT_TYPE } from './reply';
 import { allowedMethods, canonicalPath, isWrite, legacyPath, type AnyRoute, type Call } from './routeTable';
@@ -42,6 +43,7 @@ export interface ApiOptions {
   throttle?: Partial<ThrottleSettings>;
   stream?: Partial<StreamSettings>;
   output?: Partial<OutputLimits>;
+  pageCache?: Partial<PageCacheSettings>;
 }
 
 export interface ApiApp {
@@ -73,10 +75,11 @@ function buildServices(opts: ApiOptions): ApiServices {
   const owners = new OwnerIndex(store);
   let stream: StreamHub | null = null;
   const metrics = new ApiMetrics({ engine, store, clock, sseClients: () => stream?.size ?? 0 });
+  const pages = new PageCache(clock, (result) => metrics.pageCache.inc({ result }), { ...DEFAULT_PAGE_CACHE, ...opts.pageCache });
   const runs = new RunControl({ engine, store, logger, metrics, outputs, resolveSettings: opts.resolveSettings ?? policyResolveSettings });
   const workspaces = new Workspaces(engine, store, runs, clock);
   stream = new StreamHub(engine, store, owners, outputs, { ...DEFAULT_STREAM, ...opts.stream });
-  return { engine, store, clock, logger, metrics, outputs, owners, runs, workspaces, stream };
+  return { engine, store, clock, logger, metrics, outputs, owners, pages, runs, workspaces, stream };
 }
 
 /** The API app for `port` (the Host check accepts only that port). */
@@ -86,7 +89,11 @@ export function createApp(opts: ApiOptions & { port: number }): ApiApp {
   const s = buildServices(opts);
   const auth = new Authenticator(ring, new AuthThrottle(s.clock, opts.throttle), s.metrics);
   const ledger = new IdempotencyLedger(s.store, s.clock);
-  const detach = [s.metrics.attach(), s.engine.events.on('output', s.outputs.onOutput)];
+  const detach = [
+    s.metrics.attach(),
+    s.engine.events.on('output', s.outputs.onOutput),
+    ...(['journal', 'run', 'incident'] as const).map((e) => s.engine.events.on(e, s.pages.invalidate)),
+  ];
 
   const routes = apiRoutes(s);
 

@@ -35,6 +35,7 @@ export class ApiMetrics {
   readonly authFailures: Counter<'reason'>;
   readonly idempotency: Counter<'outcome'>;
   readonly budgetBlocks: Counter<'source'>;
+  readonly pageCache: Counter<'result'>;
   private readonly stopLatency: Histogram;
   private readonly restartLatency: Histogram;
   private readonly incidents: Counter<'kind'>;
@@ -60,6 +61,7 @@ export class ApiMetrics {
     this.authFailures = new Counter({ name: 'flowforge_auth_failures_total', help: 'Rejected credentials (missing, invalid, throttled).', labelNames: ['reason'], ...r });
     this.idempotency = new Counter({ name: 'flowforge_idempotency_total', help: 'Idempotency-Key outcomes (replay, conflict).', labelNames: ['outcome'], ...r });
     this.budgetBlocks = new Counter({ name: 'flowforge_restart_budget_blocks_total', help: 'Restarts refused because the restart budget was spent.', labelNames: ['source'], ...r });
+    this.pageCache = new Counter({ name: 'flowforge_page_cache_total', help: 'Paginated list answers served from the page cache (hit) or built (miss).', labelNames: ['result'], ...r });
     this.stopLatency = new Histogram({ name: 'flowforge_stop_latency_seconds', help: 'Time from STOPPING to STOPPED of a run.', buckets: LATENCY_BUCKETS, ...r });
     this.restartLatency = new Histogram({
       name: 'flowforge_restart_latency_seconds',

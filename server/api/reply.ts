@@ -10,9 +10,14 @@ export interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** The body already serialized (a cached page). */
+  json?: string;
 }
 
 export const ok = (body: unknown, status = 200, headers?: Record<string, string>): Reply => ({ status, body, headers });
+
+/** A 200 whose body is already JSON text. */
+export const okJson = (json: string): Reply => ({ status: 200, body: undefined, json });
 
 /** Sends a body that is already JSON text (a replay, a problem). */
 export function sendJsonText(res: Response, status: number, json: string, contentType: string, headers: Record<string, string> = {}): void {
@@ -24,7 +29,7 @@ export function sendJsonText(res: Response, status: number, json: string, conten
 }
 
 export function sendReply(res: Response, reply: Reply): void {
-  sendJsonText(res, reply.status, JSON.stringify(reply.body), JSON_CONTENT_TYPE, reply.headers);
+  sendJsonText(res, reply.status, reply.json ?? JSON.stringify(reply.body), JSON_CONTENT_TYPE, reply.headers);
 }
 
 /** The problem as a Reply (body, content type and headers), for sending or storing. */

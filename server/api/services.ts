@@ -7,7 +7,10 @@ import type { Principal } from './keys';
 import type { ApiMetrics } from './metrics';
 import type { OutputHub } from './outputHub';
 import type { OwnerIndex } from './owners';
+import type { PageCache } from './pageCache';
 import type { Actor, RunControl } from './runControl';
+import { canonicalJson } from './idempotency';
+import { okJson, type Reply } from './reply';
 import type { Call } from './routeTable';
 import type { StreamHub } from './streamHub';
 import type { Workspaces } from './workspaces';
@@ -20,9 +23,15 @@ export interface ApiServices {
   metrics: ApiMetrics;
   outputs: OutputHub;
   owners: OwnerIndex;
+  pages: PageCache;
   runs: RunControl;
   workspaces: Workspaces;
   stream: StreamHub;
+}
+
+/** A list page from the page cache: same path, query and owner scope → the same answer until something changes. */
+export function cachedPage(s: ApiServices, call: Call<unknown, unknown, unknown>, owner: string | undefined, build: () => unknown): Reply {
+  return okJson(s.pages.json(`${call.path}|${owner ?? '*'}|${canonicalJson(call.query)}`, build));
 }
 
 /** The caller of an authenticated route, as the engine records it. */

@@ -8,6 +8,7 @@ type Bench = (argv: string[]) => Promise<{ json: unknown; table: string }>;
 
 const benches: Record<string, { what: string; load: () => Promise<Bench> }> = {
   overhead: { what: 'cost of supervision: wall time, flood throughput, idle CPU', load: async () => (await import('../bench/overheadBench')).runOverheadBench },
+  api: { what: 'API: paginated reads under 50 clients with 100k events, SSE fan-out to 100', load: async () => (await import('../bench/apiBench')).runApiBench },
 };
 
 function takeJsonFlag(argv: string[]): { json: string | null; rest: string[] } {

@@ -20,7 +20,7 @@ import { ownerScope } from '../owners';
 import { badRequest, notFound } from '../problems';
 import { ok, type Reply } from '../reply';
 import { route, type AnyRoute } from '../routeTable';
-import type { ApiServices } from '../services';
+import { cachedPage, type ApiServices } from '../services';
 
 export function readRoutes(s: ApiServices): AnyRoute[] {
   const visible = (principal: Principal | null, events: TimelineEvent[]) => events.filter((e) => s.owners.visible(principal, e.run_id));
@@ -41,8 +41,10 @@ export function readRoutes(s: ApiServices): AnyRoute[] {
       access: 'own',
       query: IncidentsQuery,
       responses: { 200: { description: 'A page of incidents.', schema: IncidentPage } },
-      handle: ({ query, principal }) =>
-        ok(s.store.listIncidents({ ...query, limit: query.limit ?? PAGE_LIMIT_DEFAULT, owner: ownerScope(principal) })),
+      handle: (call) => {
+        const owner = ownerScope(call.principal);
+        return cachedPage(s, call, owner, () => s.store.listIncidents({ ...call.query, limit: call.query.limit ?? PAGE_LIMIT_DEFAULT, owner }));
+      },
     }),
     route({
       method: 'GET',
@@ -55,13 +57,15 @@ export function readRoutes(s: ApiServices): AnyRoute[] {
       query: TimelineQuery,
       responses: { 200: { description: 'A page of timeline events.', schema: TimelinePage } },
       errors: [404],
-      handle: ({ query, principal }) => {
+      handle: (call) => {
+        const { query, principal } = call;
         if (query.incident_id !== undefined) {
           if (query.cursor !== undefined) throw badRequest('incident_id returns the whole chain in one page; drop cursor');
           return incidentChain(query.incident_id, principal);
         }
         const { incident_id: _unused, ...filters } = query;
-        return ok(s.store.timeline({ ...filters, limit: query.limit ?? PAGE_LIMIT_DEFAULT, owner: ownerScope(principal) }));
+        const owner = ownerScope(principal);
+        return cachedPage(s, call, owner, () => s.store.timeline({ ...filters, limit: query.limit ?? PAGE_LIMIT_DEFAULT, owner }));
       },
     }),
     route({

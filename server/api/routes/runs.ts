@@ -25,7 +25,7 @@ import type { Run } from '../../protocol/domain';
 import { forbidden } from '../problems';
 import { ok, type Reply } from '../reply';
 import { route, type AnyRoute } from '../routeTable';
-import { actorOf, type ApiServices } from '../services';
+import { actorOf, cachedPage, type ApiServices } from '../services';
 
 const created = (run: Run): Reply => ok({ run }, 201, { Location: `/v1/runs/${encodeURIComponent(run.id)}` });
 
@@ -41,13 +41,14 @@ export function runRoutes(s: ApiServices): AnyRoute[] {
       access: 'own',
       query: RunsQuery,
       responses: { 200: { description: 'A page of runs.', schema: RunPage } },
-      handle: ({ query, principal }) => {
+      handle: (call) => {
+        const { query, principal } = call;
         let owner = query.owner;
         if (principal?.scope === 'submit') {
           if (owner !== undefined && owner !== principal.name) throw forbidden(`the key '${principal.name}' sees only the runs it started`);
           owner = principal.name;
         }
-        return ok(s.store.listRuns({ ...query, limit: query.limit ?? PAGE_LIMIT_DEFAULT, owner }));
+        return cachedPage(s, call, owner, () => s.store.listRuns({ ...query, limit: query.limit ?? PAGE_LIMIT_DEFAULT, owner }));
       },
     }),
     route({

@@ -52,10 +52,10 @@ describe('api: /v1/metrics', function () {
     assert.match(mid, /^flowforge_runs\{state="RUNNING"\} 1$/m);
     await api.post('/v1/process/kill', { run_id: started.json.run.id, reason: 'measure' });
     await api.engine.jobByRun(started.json.run.id)!.whenEnded();
-    const text = await waitFor(async () => {
+    const text = (await waitFor(async () => {
       const t = (await api.get('/v1/metrics')).text;
-      return sample(t, 'flowforge_stop_latency_seconds_count') === 1 && t;
-    }, 5000);
+      return sample(t, 'flowforge_stop_latency_seconds_count') === 1 ? t : null;
+    }, 5000))!;
     assert.match(text, /flowforge_http_requests_total\{method="GET",route="\/v1\/runs\/:id",status="404"\} 2/);
     assert.match(text, /flowforge_http_requests_total\{method="GET",route="\/v1\/runs",status="401"\} 1/);
     assert.match(text, /flowforge_auth_failures_total\{reason="missing"\} 1/);
