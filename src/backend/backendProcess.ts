@@ -37,6 +37,8 @@ export interface BackendProcessOptions {
   logger: Logger;
   logLevel: IpcLogLevel;
   execPath?: string;
+  /** Node flags of the backend (tests run it from source with a loader). */
+  execArgv?: string[];
   readyTimeoutMs?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -128,6 +130,7 @@ export class BackendProcess {
     this.lastMessage = null;
     const child = fork(this.o.modulePath, [], {
       execPath: this.o.execPath ?? process.execPath,
+      execArgv: this.o.execArgv ?? [],
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',

@@ -33,7 +33,7 @@ export function catchUpText(snapshot: OutputSnapshot, live: string): string {
   const lines = snapshot.lines;
   if (lines.length === 0) return '';
   const note = snapshot.truncated ? '\x1b[2m[FlowForge: earlier output of this job is not shown]\x1b[0m\n' : '';
-  const liveLines = live.split('\n').map(displayLine);
+  const liveLines = live ? live.split('\n').map(displayLine) : [];
   if (live.endsWith('\n')) liveLines.pop();
   for (let k = Math.min(lines.length, liveLines.length); k >= 1; k--) {
     if (!overlapAt(lines, liveLines, k)) continue;
