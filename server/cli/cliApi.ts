@@ -5,6 +5,7 @@
 //   FLOWFORGE_READ_KEY   optional read-only key (named "read")
 //   FLOWFORGE_SUBMIT_KEY optional submit key (named "submit")
 // Jobs never inherit these variables (server/supervisor/childEnv.ts).
+import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ApiConfigError, ApiKeyError, generateApiKey, startApiServer, type ApiKey, type ApiServer } from '../api';
 import { defaultStorePath } from '../store';
@@ -43,10 +44,30 @@ export function discoveryFileFor(kind: 'serve' | 'run', env: NodeJS.ProcessEnv =
   return kind === 'serve' ? join(stateDir, 'api.json') : join(stateDir, 'api', `run-${pid}.json`);
 }
 
+/** Removes discovery files of `flowforge run` processes that are gone (killed without a chance to clean up). */
+export function pruneStaleDiscovery(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^run-(\d+)\.json$/.exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(dir, name), { force: true });
+    }
+  }
+}
+
 /** Starts the API for a CLI session; configuration problems become usage errors with their message. */
 export async function serveCliApi(session: Session, options: { port: number; kind: 'serve' | 'run'; allowedOrigins?: string[]; withKeyInDiscovery: boolean }): Promise<{ server: ApiServer; keys: EnvKeys; discoveryFile: string }> {
   const keys = apiKeysFromEnv();
   const discoveryFile = discoveryFileFor(options.kind);
+  if (options.kind === 'run') pruneStaleDiscovery(dirname(discoveryFile));
   try {
     const server = await startApiServer({
       engine: session.engine,

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pidsMatching, REPO, waitFor } from '../../helpers/processes';
 
 const CLI = join(REPO, 'dist', 'cli.js');
@@ -79,10 +79,15 @@ describe('flowforge serve / run --api-port', function () {
   });
 
   it('run --api-port 0: serves the API while the job runs, key only in the 0600 discovery file', async () => {
+    // A file left by a run that was killed outright is cleaned up by the next run.
+    const stale = join(state, 'flowforge', 'api', 'run-999999.json');
+    mkdirSync(dirname(stale), { recursive: true });
+    writeFileSync(stale, '{}');
     const run = cli(['run', '--api-port', '0', '--db', join(state, 'run.db'), '--', process.execPath, '-e', 'setTimeout(() => {}, 4000)'], env);
     try {
       const dir = join(state, 'flowforge', 'api');
-      const file = await waitFor(() => existsSync(dir) && readdirSync(dir).find((f) => f.startsWith('run-') && f.endsWith('.json')), 30_000);
+      const file = await waitFor(() => existsSync(dir) && readdirSync(dir).find((f) => f.startsWith('run-') && f !== 'run-999999.json'), 30_000);
+      assert.equal(existsSync(stale), false, 'the stale discovery file is still there');
       const path = join(dir, file as string);
       assert.equal(statSync(path).mode & 0o777, 0o600);
       const info = JSON.parse(readFileSync(path, 'utf8'));
