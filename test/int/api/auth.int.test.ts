@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { tmpdir } from 'node:os';
+import { startApiServer } from '../../../server/api';
 import { legacyPath } from '../../../server/api/routeTable';
 import { expectProblem, KEYS, startTestApi, type TestApi } from './harness';
 
@@ -133,6 +134,13 @@ describe('api: authentication, scopes and request guards', function () {
     expectProblem(na, 405);
     assert.equal(na.headers.allow, 'GET, HEAD, OPTIONS, POST');
     expectProblem(await api.request('DELETE', '/v1/process/kill'), 405);
+  });
+
+  it('a busy port is a clear error', async () => {
+    await assert.rejects(
+      startApiServer({ engine: api.engine, keys: [{ name: 'k', scope: 'admin', key: KEYS.admin }], port: api.port }),
+      new RegExp(`port ${api.port} on 127\\.0\\.0\\.1 is in use`),
+    );
   });
 
   it('serves the legacy aliases (marked deprecated)', async () => {
