@@ -73,12 +73,11 @@ function buildServices(opts: ApiOptions): ApiServices {
   const logger = opts.logger ?? silentLogger;
   const outputs = new OutputHub(opts.output);
   const owners = new OwnerIndex(store);
-  let stream: StreamHub | null = null;
-  const metrics = new ApiMetrics({ engine, store, clock, sseClients: () => stream?.size ?? 0 });
+  const metrics = new ApiMetrics({ engine, store, clock, sseClients: () => stream.size });
   const pages = new PageCache(clock, (result) => metrics.pageCache.inc({ result }), { ...DEFAULT_PAGE_CACHE, ...opts.pageCache });
   const runs = new RunControl({ engine, store, logger, metrics, outputs, resolveSettings: opts.resolveSettings ?? policyResolveSettings });
   const workspaces = new Workspaces(engine, store, runs, clock);
-  stream = new StreamHub(engine, store, owners, outputs, { ...DEFAULT_STREAM, ...opts.stream });
+  const stream = new StreamHub(engine, store, owners, outputs, { ...DEFAULT_STREAM, ...opts.stream });
   return { engine, store, clock, logger, metrics, outputs, owners, pages, runs, workspaces, stream };
 }
 
@@ -112,7 +111,7 @@ export function createApp(opts: ApiOptions & { port: number }): ApiApp {
         locals(res).route = r.path;
         next();
       },
-      auth.guard(r.access, `${r.method} ${legacyPath(r.path)}`),
+      auth.guard(r.access, `${r.method} ${r.path}`),
       ...(r.body ? [readJsonBody] : []),
       (req: Request, res: Response) => runner.run(r, req, res),
     ];
