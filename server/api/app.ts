@@ -158,8 +158,11 @@ function recordMetrics(s: ApiServices) {
       const l = locals(res);
       const method = KNOWN_METHODS.has(req.method) ? req.method : 'OTHER';
       const route = l.route ?? 'unmatched';
+      const ms = s.clock.now() - l.startedAt;
       s.metrics.httpRequests.inc({ method, route, status: String(res.statusCode) });
-      if (route !== '/v1/stream') s.metrics.httpDuration.observe({ method, route }, (s.clock.now() - l.startedAt) / 1000);
+      if (route !== '/v1/stream') s.metrics.httpDuration.observe({ method, route }, ms / 1000);
+      // Never the headers (they carry the key) nor the query (it may carry anything).
+      s.logger.debug(`${method} ${pathOf(req).slice(0, 200)} ${res.statusCode} ${ms} ms`, { request_id: l.requestId });
     });
     next();
   };

@@ -9,7 +9,7 @@
 //    the API; delivery latency (event time → received) and whether every
 //    subscriber got every event exactly once, in order.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { generateApiKey } from '../api';
 import { numberFlag, parse } from '../cli/args';
 import type { AuditEvent, Incident, LifecycleEvent, Run } from '../protocol/domain';
 import { DEFAULT_RETENTION, openStore, type SqlEvidenceStore } from '../store';
+import { parseProcStat } from '../supervisor/processTable';
 import { renderTable } from '../util/table';
 
 const CLI = join(__dirname, 'cli.js');
@@ -40,6 +41,8 @@ interface LoadResult extends Latency {
   per_second: number;
   pages_deepest: number;
   cache_hit_ratio: number;
+  /** The server process's own CPU time per request (Linux): what a request costs, whatever else runs on the machine. */
+  server_cpu_ms_per_request: number | null;
 }
 
 interface FanoutResult extends Latency {
@@ -184,6 +187,15 @@ function httpClient(url: string, key: string, sockets: number): Http {
   return { get: (p) => send('GET', p), post: (p, b) => send('POST', p, b), close: () => agent.destroy() };
 }
 
+/** CPU time the process has used, ms (Linux /proc; null elsewhere). */
+function cpuMsOf(pid: number): number | null {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'latin1'))?.cpuMs ?? null;
+  } catch {
+    return null;
+  }
+}
+
 async function cacheCounts(http: Http): Promise<{ hit: number; miss: number }> {
   const text = (await http.get('/metrics')).body;
   const count = (result: string) => Number(new RegExp(`^flowforge_page_cache_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
@@ -203,8 +215,9 @@ async function settle(http: Http): Promise<number> {
 }
 
 /** `clients` loops, each paging through `path` with cursors for `seconds`. */
-async function pageLoad(http: Http, path: string, clients: number, seconds: number, pages: LoadResult['pages']): Promise<LoadResult> {
+async function pageLoad(http: Http, serverPid: number, path: string, clients: number, seconds: number, pages: LoadResult['pages']): Promise<LoadResult> {
   const before = await cacheCounts(http);
+  const cpuBefore = cpuMsOf(serverPid);
   const latencies: number[] = [];
   let errors = 0;
   let deepest = 0;
@@ -232,6 +245,7 @@ async function pageLoad(http: Http, path: string, clients: number, seconds: numb
   const started = performance.now();
   await Promise.all(Array.from({ length: clients }, client));
   const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = cpuMsOf(serverPid);
   const after = await cacheCounts(http);
   const hits = after.hit - before.hit;
   return {
@@ -242,6 +256,7 @@ async function pageLoad(http: Http, path: string, clients: number, seconds: numb
     per_second: latencies.length / elapsed,
     pages_deepest: deepest,
     cache_hit_ratio: hits / Math.max(1, hits + after.miss - before.miss),
+    server_cpu_ms_per_request: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / Math.max(1, latencies.length),
     ...percentiles(latencies),
   };
 }
@@ -337,10 +352,10 @@ export async function runApiBench(argv: string[]): Promise<{ json: unknown; tabl
       const register = await http.post('/integrations/workspaces/register', { workspace_id: WORKSPACE, workspace_path: dir, client: 'bench' });
       if (register.status >= 300) throw new Error(`register failed: ${register.body}`);
       const saveSeconds = await settle(http);
-      await pageLoad(http, '/timeline', clients, 1, 'same'); // warm-up: JIT, caches, sockets
+      await pageLoad(http, child.pid!, '/timeline', clients, 1, 'same'); // warm-up: JIT, caches, sockets
       const loads: LoadResult[] = [];
       for (const pages of ['same', 'varied'] as const)
-        for (const path of ['/timeline', '/incidents']) loads.push(await pageLoad(http, path, clients, seconds, pages));
+        for (const path of ['/timeline', '/incidents']) loads.push(await pageLoad(http, child.pid!, path, clients, seconds, pages));
       const sse = await fanout(http, url, key, subscribers, publish);
       const json = {
         config: { events, clients, seconds, subscribers, publish },
@@ -366,6 +381,7 @@ export async function runApiBench(argv: string[]): Promise<{ json: unknown; tabl
           { title: 'p99', value: (r) => ms(r.p99), align: 'right' },
           { title: 'max', value: (r) => ms(r.max), align: 'right' },
           { title: 'errors', value: (r) => r.errors, align: 'right' },
+          { title: 'server CPU/req', value: (r) => (r.server_cpu_ms_per_request === null ? null : ms(r.server_cpu_ms_per_request)), align: 'right' },
         ]),
         `goal p99 < 25 ms: ${json.goal.met_same_pages ? 'met' : 'NOT met'} paging with limit=100; ${json.goal.met_varied_pages ? 'met' : 'NOT met'} with varied page sizes`,
         '(same: every client pages with limit=100, repeats come from the page cache; varied: a random limit per page, mostly built fresh)',
