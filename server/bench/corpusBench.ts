@@ -1,4 +1,4 @@
-// `flowforge bench corpus [--manifest PATH] [--json FILE] [--only ID,ID]`: runs
+// `flowforge bench corpus [--manifest PATH] [--json FILE] [--only ID,ID] [--cli PATH]`: runs
 // a corpus manifest (the format of ../shared/corpus/manifest.json) case by
 // case, never in parallel (CPU cases would disturb each other), each as
 //   node dist/cli.js run --no-api --db <tmp> --summary-json <tmp> <flowforge_args> -- <command>
@@ -78,10 +78,12 @@ interface BenchArgs {
   manifest: string;
   only: string[] | null;
   json: string | null;
+  /** The flowforge CLI bundle to run (default: the built dist/cli.js). */
+  cli: string;
 }
 
 function parseArgs(args: string[]): BenchArgs {
-  const out: BenchArgs = { manifest: join(repoRoot(), 'test/fixtures/corpus/manifest.json'), only: null, json: null };
+  const out: BenchArgs = { manifest: join(repoRoot(), 'test/fixtures/corpus/manifest.json'), only: null, json: null, cli: cliPath() };
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => {
@@ -92,7 +94,8 @@ function parseArgs(args: string[]): BenchArgs {
     if (flag === '--manifest') out.manifest = resolve(value());
     else if (flag === '--only') out.only = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (flag === '--json') out.json = resolve(value());
-    else throw new Error(`unknown option '${flag}' (use --manifest PATH, --only ID,ID, --json FILE)`);
+    else if (flag === '--cli') out.cli = resolve(value());
+    else throw new Error(`unknown option '${flag}' (use --manifest PATH, --only ID,ID, --json FILE, --cli PATH)`);
   }
   return out;
 }
@@ -242,7 +245,7 @@ export async function runCorpusBench(args: string[]): Promise<{ json: unknown; t
     const known = new Set(manifest.cases.map((c) => c.id));
     throw new Error(`unknown case id(s): ${opts.only.filter((id) => !known.has(id)).join(', ')}`);
   }
-  const cli = cliPath();
+  const { cli } = opts;
   if (!existsSync(cli)) throw new Error(`${cli} not found: build first (node scripts/build.mjs)`);
   const cwd = dirname(opts.manifest);
   const results: CaseResult[] = [];
@@ -256,4 +259,14 @@ export async function runCorpusBench(args: string[]): Promise<{ json: unknown; t
   const json = { manifest: opts.manifest, started_at: new Date(started).toISOString(), seconds: (Date.now() - started) / 1000, summary: summarise(results), cases: results };
   if (opts.json) writeFileSync(opts.json, JSON.stringify(json, null, 2) + '\n');
   return { json, table: renderResults(results) };
+}
+
+if (require.main === module) {
+  runCorpusBench(process.argv.slice(2)).then(
+    (r) => console.log(r.table),
+    (e: Error) => {
+      console.error(`corpus bench: ${e.message}`);
+      process.exit(2);
+    },
+  );
 }

@@ -4,6 +4,7 @@
 // tight loop, a 3-line agent cycle, a log with timestamps and UUIDs, unique
 // test names (novelty), and ANSI-coloured lines.
 import { Detector } from '../detect/detector';
+import { chunkLines } from './chunkLines';
 import { profileThresholds } from '../policy/profiles';
 import { renderTable } from '../util/table';
 
@@ -30,24 +31,6 @@ export const BENCH_CASES: BenchCase[] = [
   { name: 'ANSI coloured', line: (i) => `\x1b[32m✓\x1b[0m compiled \x1b[1mchunk ${i % 40}\x1b[0m in ${i % 300} ms` },
 ];
 
-function chunksOf(c: BenchCase, lines: number): Buffer[] {
-  const chunks: Buffer[] = [];
-  let parts: string[] = [];
-  let size = 0;
-  for (let i = 0; i < lines; i++) {
-    const l = c.line(i) + '\n';
-    parts.push(l);
-    size += l.length;
-    if (size >= 65_536) {
-      chunks.push(Buffer.from(parts.join('')));
-      parts = [];
-      size = 0;
-    }
-  }
-  if (parts.length) chunks.push(Buffer.from(parts.join('')));
-  return chunks;
-}
-
 export interface BenchResult {
   name: string;
   lines: number;
@@ -58,7 +41,7 @@ export interface BenchResult {
 
 /** Feeds `lines` lines of one shape through a fresh detector, with a snapshot every 100k lines (a tick). */
 export function benchCase(c: BenchCase, lines = 2_000_000): BenchResult {
-  const chunks = chunksOf(c, lines);
+  const chunks = chunkLines(lines, c.line);
   const bytes = chunks.reduce((n, b) => n + b.length, 0);
   const run = () => {
     const d = new Detector(profileThresholds('standard'), 0);

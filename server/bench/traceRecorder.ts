@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ResourceReading } from '../detect/types';
+import { chunkLines } from './chunkLines';
 import { LinuxProcSource } from '../supervisor/processTable';
 import { TreeTracker } from '../supervisor/treeTracker';
 
@@ -56,24 +57,14 @@ export class TraceOutput {
 
   chunks(e: TraceEntry): Buffer[] {
     const chunks = e.text ? [Buffer.from(e.text, 'utf8')] : [];
-    const kept = e.text.split('\n').slice(0, -1);
+    const kept = e.text
+      .split('\n')
+      .slice(0, -1)
+      .filter((l) => l.trim() !== '');
     if (kept.length) this.lastKept[e.s] = kept;
     const source = this.lastKept[e.s];
     if (!e.droppedLines || source.length === 0) return chunks;
-    let parts: string[] = [];
-    let size = 0;
-    for (let i = 0; i < e.droppedLines; i++) {
-      const l = source[i % source.length]! + '\n';
-      parts.push(l);
-      size += l.length;
-      if (size >= 65_536) {
-        chunks.push(Buffer.from(parts.join('')));
-        parts = [];
-        size = 0;
-      }
-    }
-    if (parts.length) chunks.push(Buffer.from(parts.join('')));
-    return chunks;
+    return [...chunks, ...chunkLines(e.droppedLines, (i) => source[i % source.length]!)];
   }
 }
 

@@ -7,10 +7,10 @@
 // count it in the current bucket, and compare its hash with the 5 previous
 // lines of the same stream (cycles of up to 5 lines). Everything else (shares,
 // rates, progress scoring) is computed once per snapshot from bounded buckets.
-import { LineNormalizer, stripAnsi } from './normalize';
+import { BLANK_HASH, LineNormalizer, stripAnsi } from './normalize';
 import { ProgressSampler, type ProgressFinding } from './progress';
 import { ResourceSignals } from './resources';
-import { TemplateStat, TemplateTable } from './templates';
+import { TemplateTable, type TemplateStat } from './templates';
 import type { DetectionThresholds, ResourceReading, SignalSnapshot, StreamName } from './types';
 
 const MAX_CYCLE = 5;
@@ -33,6 +33,8 @@ interface Bucket {
   startT: number;
   endT: number;
   lines: number;
+  /** Blank lines (counted in the rate, not in repetition or novelty). */
+  blank: number;
   bytes: number;
   newTemplates: number;
   /** matches[k]: lines equal (by template) to the line k before them in the same stream. */
@@ -161,13 +163,18 @@ export class Detector {
     const b = this.cur;
     b.lines++;
     this.linesTotal++;
+    if (h === BLANK_HASH) {
+      b.blank++; // no information: not part of repetition, novelty or templates
+      return;
+    }
 
     let tpl = this.table.get(h);
     if (tpl === undefined) {
-      b.newTemplates++;
-      if (!this.table.full) {
-        tpl = new TemplateStat(h, this.norm.template(buf, s, e), t);
-        this.table.add(tpl);
+      if (this.table.full) b.newTemplates++;
+      else {
+        const added = this.table.add(h, this.norm.template(buf, s, e), t);
+        tpl = added.stat;
+        if (added.isNew) b.newTemplates++;
       }
     }
     if (tpl !== undefined) {
@@ -183,16 +190,19 @@ export class Detector {
         }
       }
       tpl.bucketCount++;
-      if ((tpl.pairPending || t >= tpl.nextSlotT) && tpl.count >= SAMPLE_FROM_COUNT) this.sampleFields(tpl, buf, s, e, t);
+      if ((tpl.pairPending || t >= tpl.nextSlotT) && tpl.count >= SAMPLE_FROM_COUNT && h === tpl.fieldsHash) {
+        this.sampleFields(tpl, buf, s, e, t);
+      }
     }
 
     // Cycles of up to 5 lines: is this line's template the one k lines back?
+    const key = tpl === undefined ? h : tpl.key;
     const ring = st.recent;
     const seen = st.seen;
     const m = b.matches;
     const lim = seen < MAX_CYCLE ? seen : MAX_CYCLE;
-    for (let k = 1; k <= lim; k++) if (ring[(seen - k) & 7] === h) m[k]!++;
-    ring[seen & 7] = h;
+    for (let k = 1; k <= lim; k++) if (ring[(seen - k) & 7] === key) m[k]!++;
+    ring[seen & 7] = key;
     st.seen = seen + 1;
   }
 
@@ -227,7 +237,7 @@ export class Detector {
     const sealed = this.seal(t);
     const recent = this.window(t, this.th.recentWindowMs);
     const minute = this.window(t, NOVELTY_PER_MINUTE_WINDOW_MS);
-    const lines = recent.lines;
+    const lines = recent.content;
     let best = 0;
     let cycle: number | null = null;
     if (lines >= MIN_LINES_FOR_REPETITION) {
@@ -253,7 +263,7 @@ export class Detector {
         progress: progress.score ?? 0,
         progressKnown: progress.score !== null,
         progressDetail: progress.detail,
-        rate: recent.spanMs > 0 ? (lines * 1000) / recent.spanMs : 0,
+        rate: recent.spanMs > 0 ? (recent.lines * 1000) / recent.spanMs : 0,
         silenceMs: Math.max(0, t - this.lastOutputT),
         repetitiveForMs: this.repetitiveSince === null ? 0 : t - this.repetitiveSince,
         linesTotal: this.linesTotal,
@@ -294,6 +304,7 @@ export class Detector {
     const matches = new Int32Array(MAX_CYCLE + 1);
     const perTemplate = new Map<TemplateStat, number>();
     let lines = 0;
+    let blank = 0;
     let newTemplates = 0;
     let startT = t;
     for (let i = this.buckets.length - 1; i >= 0; i--) {
@@ -301,6 +312,7 @@ export class Detector {
       if (b.endT <= from) break;
       startT = b.startT;
       lines += b.lines;
+      blank += b.blank;
       newTemplates += b.newTemplates;
       for (let k = 1; k <= MAX_CYCLE; k++) matches[k]! += b.matches[k]!;
       for (let j = 0; j < b.active.length; j++) {
@@ -311,8 +323,8 @@ export class Detector {
     const top = [...perTemplate.entries()]
       .sort((x, y) => y[1] - x[1])
       .slice(0, 5)
-      .map(([stat, n]) => ({ stat, share: lines > 0 ? n / lines : 0 }));
-    return { lines, newTemplates, matches, top, spanMs: t - startT };
+      .map(([stat, n]) => ({ stat, share: lines > blank ? n / (lines - blank) : 0 }));
+    return { lines, content: lines - blank, newTemplates, matches, top, spanMs: t - startT };
   }
 
   /**
@@ -360,6 +372,7 @@ function newBucket(seq: number, startT: number): Bucket {
     startT,
     endT: startT,
     lines: 0,
+    blank: 0,
     bytes: 0,
     newTemplates: 0,
     matches: new Int32Array(MAX_CYCLE + 1),

@@ -35,6 +35,8 @@ const isHexByte = (c: number): boolean => {
 };
 
 const FNV_OFFSET = 0x811c9dc5;
+/** The hash of an empty template: a blank line (after stripping ANSI and blanks). */
+export const BLANK_HASH = FNV_OFFSET >>> 0;
 const FNV_PRIME = 0x01000193;
 
 /** What a masked token was. The codes double as hash bytes (control bytes never reach the hash otherwise). */
@@ -326,3 +328,19 @@ export function normalizeLine(text: string): string {
 }
 
 export const maskText = (m: Mask): string => MASK_TEXT[m]!;
+
+/**
+ * The shortest text that repeated k >= 2 times gives `text`, else `text`. Two
+ * processes writing the same line to one pipe, each with separate writes for
+ * the text and its newline, produce "T T" lines (and blank ones): the same
+ * template as T.
+ */
+export function repeatedUnit(text: string): string {
+  const n = text.length;
+  for (let p = 1; p <= n >> 1; p++) {
+    if (n % p !== 0) continue;
+    const unit = text.slice(0, p);
+    if (unit.repeat(n / p) === text) return unit;
+  }
+  return text;
+}

@@ -13,6 +13,8 @@ import { FieldFlag } from './normalize';
 export const SLOTS = 40;
 /** One slot more than kept: the pair being filled never overwrites a complete one. */
 const CAP = SLOTS + 1;
+/** Share of sampled pairs that must move a field by the same step for it to be a counter. */
+const COUNTER_SHARE = 0.8;
 /** A field moving steadily changes from one line to the next by at most this share of its range in the window. */
 const SMOOTH_SHARE = 0.1;
 
@@ -159,7 +161,8 @@ export class ProgressSampler {
     }
     if (monotone && changeShare >= 0.8) {
       if (this.constantStep(j, idx)) return { kind: 'counter', text: `only a counter moves (${label}: ${span}, the same step every line)` };
-      if (smooth) return { kind: 'total', text: `${label} ${inc ? 'grows' : 'shrinks'} by varying amounts (${span})` };
+      // A running total never goes back from one line to the next.
+      if (smooth && this.stepsAlong(j, idx, inc > 0 ? 1 : -1)) return { kind: 'total', text: `${label} ${inc ? 'grows' : 'shrinks'} by varying amounts (${span})` };
       return null;
     }
     if (m >= 16 && smooth) {
@@ -182,24 +185,28 @@ export class ProgressSampler {
     return idx.every((p) => this.a[p * F + j] === v && this.b[p * F + j] === v);
   }
 
-  /** Every line moves the field by the same amount (a loop counter), judged on pairs and end to end. */
+  /**
+   * Most lines (COUNTER_SHARE of the pairs) move the field by the same amount: a loop
+   * counter. A few odd pairs are tolerated (two writers on one pipe, a lost line).
+   */
   private constantStep(j: number, idx: number[]): boolean {
     const F = this.fieldCount;
-    let step: number | null = null;
+    const steps = new Map<number, number>();
     for (const p of idx) {
       const dn = this.nB[p]! - this.nA[p]!;
       if (dn <= 0) continue;
-      const d = (this.b[p * F + j]! - this.a[p * F + j]!) / dn;
-      if (step === null) step = d;
-      else if (Math.abs(d - step) > 1e-9 * Math.max(1, Math.abs(step))) return false;
+      const d = Number(((this.b[p * F + j]! - this.a[p * F + j]!) / dn).toPrecision(9));
+      steps.set(d, (steps.get(d) ?? 0) + 1);
     }
-    if (step === null || step === 0) return false;
-    const p0 = idx[0]!;
-    const p1 = idx[idx.length - 1]!;
-    const dn = this.nA[p1]! - this.nA[p0]!;
-    if (dn <= 0) return true;
-    const overall = (this.a[p1 * F + j]! - this.a[p0 * F + j]!) / dn;
-    return Math.abs(overall - step) <= 0.01 * Math.abs(step);
+    let best: [number, number] = [0, 0];
+    for (const e of steps) if (e[1] > best[1]) best = e;
+    return best[0] !== 0 && best[1] >= COUNTER_SHARE * idx.length;
+  }
+
+  /** No pair moves the field against `sign`. */
+  private stepsAlong(j: number, idx: number[], sign: 1 | -1): boolean {
+    const F = this.fieldCount;
+    return idx.every((p) => sign * (this.b[p * F + j]! - this.a[p * F + j]!) >= 0);
   }
 
   /**

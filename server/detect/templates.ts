@@ -3,6 +3,7 @@
 // line as evidence, and (once it repeats) a sampler of its numbers. The table
 // is bounded: when full, new templates are counted but not kept until the
 // least recently seen ones are dropped at the next snapshot.
+import { repeatedUnit } from './normalize';
 import type { ProgressSampler } from './progress';
 
 export class TemplateStat {
@@ -17,16 +18,24 @@ export class TemplateStat {
   /** When the next sampled line may start a pair, and whether a pair waits for its second line. */
   nextSlotT = 0;
   pairPending = false;
+  /** The hash of lines that are exactly this template (not a repetition of it): only those are sampled for numbers. */
+  fieldsHash: number | null = null;
 
+  /**
+   * @param key the hash it was first seen under: what cycle matching compares
+   * @param text the template
+   */
   constructor(
-    readonly hash: number,
+    readonly key: number,
     readonly text: string,
     readonly firstSeenT: number,
   ) {}
 }
 
 export class TemplateTable {
+  /** Several hashes may name one template (see `repeatedUnit`). */
   private readonly byHash = new Map<number, TemplateStat>();
+  private readonly byText = new Map<string, TemplateStat>();
 
   constructor(private readonly capacity: number) {}
 
@@ -35,7 +44,7 @@ export class TemplateTable {
   }
 
   get size(): number {
-    return this.byHash.size;
+    return this.byText.size;
   }
 
   /** When full, new templates are counted by the caller but not kept (until the next trim). */
@@ -43,16 +52,30 @@ export class TemplateTable {
     return this.byHash.size >= this.capacity;
   }
 
-  add(stat: TemplateStat): void {
-    this.byHash.set(stat.hash, stat);
+  /**
+   * Files a new hash under its template: an existing one with the same text (or
+   * the same repeated unit, see `repeatedUnit`), or a new one.
+   */
+  add(hash: number, raw: string, t: number): { stat: TemplateStat; isNew: boolean } {
+    const text = repeatedUnit(raw);
+    let stat = this.byText.get(text);
+    const isNew = stat === undefined;
+    if (!stat) {
+      stat = new TemplateStat(hash, text, t);
+      this.byText.set(text, stat);
+    }
+    if (raw === text) stat.fieldsHash ??= hash;
+    this.byHash.set(hash, stat);
+    return { stat, isNew };
   }
 
   /** Drops the least recently seen templates once the table is three-quarters full, down to half; returns them. */
   trim(): TemplateStat[] {
     if (this.byHash.size <= this.capacity * 0.75) return [];
-    const stats = [...this.byHash.values()].sort((x, y) => x.lastSeenT - y.lastSeenT);
-    const dropped = stats.slice(0, stats.length - Math.floor(this.capacity / 2));
-    for (const s of dropped) this.byHash.delete(s.hash);
-    return dropped;
+    const stats = [...this.byText.values()].sort((x, y) => x.lastSeenT - y.lastSeenT);
+    const dropped = new Set(stats.slice(0, Math.max(0, stats.length - Math.floor(this.capacity / 2))));
+    for (const s of dropped) this.byText.delete(s.text);
+    for (const [h, s] of this.byHash) if (dropped.has(s)) this.byHash.delete(h);
+    return [...dropped];
   }
 }

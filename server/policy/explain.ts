@@ -26,19 +26,10 @@ function headline(v: Verdict): string {
   }
 }
 
-/** The reason without the rollout preamble, split into the main finding and the rest. */
-function findings(v: Verdict): { main: string; others: string[] } {
-  const fired = v.rules.filter((r) => r.fired);
-  const text = v.enforced ? v.reason : v.reason.replace(/^(Shadow|Canary) mode[^.]*\.(?:[^.]*would have (?:stopped|restarted) the job\.)?\s*/, '');
-  const parts = text.split('; also ');
-  const main = parts[0] ?? text;
-  return { main: fired.length ? main.replace(/: /, ' — ') : main, others: parts.slice(1) };
-}
-
 export function explainVerdict(v: Verdict, snap: SignalSnapshot): string[] {
-  const { main, others } = findings(v);
+  const [main, ...others] = v.findings;
   const mode = !v.enforced ? (v.canaryBucket === null ? ' (shadow mode, nothing was stopped)' : ' (canary: not enforced for this run)') : '';
-  const lines = [`${headline(v)}${mode}: ${main}${main.endsWith('.') ? '' : '.'}`];
+  const lines = [`${headline(v)}${mode}: ${main ? `${main.title} — ${main.text}.` : v.reason}`];
   const loop = v.rules.some((r) => r.fired && (r.id === 'cpu_loop' || r.id === 'output_loop'));
   if (loop) {
     const n = Math.min(snap.output.cycleLength ?? 1, v.templates.length);
@@ -46,8 +37,8 @@ export function explainVerdict(v: Verdict, snap: SignalSnapshot): string[] {
     if (snap.output.progressKnown) lines.push(`  progress: ${snap.output.progressDetail}`);
   }
   const example = v.evidence[0];
-  if (example && (loop || v.intended !== 'continue')) lines.push(`  last line: ${clip(example)}`);
-  for (const o of others) lines.push(`  also: ${o}`);
+  if (example && (loop || v.intended !== 'continue')) lines.push(`  e.g.: ${clip(example)}`);
+  for (const o of others) lines.push(`  also: ${o.title} — ${o.text}`);
   lines.push(`  confidence ${v.confidence.toFixed(2)}; peak CPU ${Math.round(snap.cpu.peakPercent)}%, peak memory ${Math.round(snap.memory.peakMb)} MB`);
   return lines;
 }

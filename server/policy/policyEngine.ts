@@ -73,7 +73,8 @@ export class PolicyEngine {
     const step = this.episodes.step(snap.t, intended, top ? { kind: top.ev.spec.id, title: top.ev.spec.title } : null);
     const closest = judged.reduce<Judged | null>((m, j) => (!m || j.ev.confidence > m.ev.confidence ? j : m), null);
 
-    let reason = top ? fired.map((j) => `${j.ev.spec.title}: ${this.describe(j, snap)}`).join('; also ') : noRuleReason(closest);
+    const findings = fired.map((j) => ({ rule: j.ev.spec.id, title: j.ev.spec.title, text: this.describe(j, snap) }));
+    let reason = top ? findings.map((f) => `${f.title}: ${f.text}`).join('; also ') : noRuleReason(closest);
     if (!enforced) reason = `${heldBackPrefix(intended, rollout, this.bucket)} ${reason}`;
 
     return {
@@ -87,6 +88,7 @@ export class PolicyEngine {
       rules: judged.map((j) => this.ruleResult(j, snap)).sort((a, b) => Number(b.fired) - Number(a.fired)),
       signals: signalReadings(snap, this.settings.detection),
       reason,
+      findings,
       templates: redactEvidence(snap.output.templates),
       evidence: redactEvidence(snap.output.evidence),
       episode: step.episode,

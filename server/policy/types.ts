@@ -43,6 +43,8 @@ export interface Verdict {
   signals: SignalReading[];
   /** Plain-language explanation: which rule, for how long, the numbers. */
   reason: string;
+  /** What the rules that fired saw, strongest first, in plain words (what `reason` is built from). */
+  findings: { rule: string; title: string; text: string }[];
   templates: string[];
   evidence: string[];
   /**

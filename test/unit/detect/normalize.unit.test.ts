@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { LineNormalizer, normalizeLine } from '../../../server/detect/normalize';
+import { LineNormalizer, normalizeLine, repeatedUnit } from '../../../server/detect/normalize';
 
 const norm = new LineNormalizer(2048);
 const hashOf = (s: string): number => {
@@ -50,6 +50,13 @@ describe('normalizeLine', () => {
     const NUMERATOR = 4;
     const DENOMINATOR = 8;
     assert.deepEqual([...norm.flags.slice(0, n)], [CLOCK, CLOCK, CLOCK, NUMERATOR, DENOMINATOR, PERCENT, 0]);
+  });
+
+  it('repeatedUnit finds the text a line repeats, and leaves other text alone', () => {
+    assert.equal(repeatedUnit('poll <N>: idlepoll <N>: idle'), 'poll <N>: idle');
+    assert.equal(repeatedUnit('abcabcabc'), 'abc');
+    assert.equal(repeatedUnit('abcab'), 'abcab');
+    assert.equal(repeatedUnit(''), '');
   });
 
   it('hash and template agree for any text (property)', () => {

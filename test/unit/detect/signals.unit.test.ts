@@ -106,11 +106,24 @@ describe('detector signals', () => {
     const { out, clock, d } = setup({ maxLineBytes: 64 });
     out('split ac');
     out('ross 2 chunks\n');
-    const long = 'x'.repeat(100);
+    const long = 'abcdefghij'.repeat(10);
     out(`${long} tail one\n${long} tail two\n`);
     const s = d.snapshot(clock.now());
     assert.equal(s.output.linesTotal, 3);
-    assert.deepEqual(s.output.templates.slice(0, 2), ['x'.repeat(64), 'split across <N> chunks']);
+    assert.deepEqual(s.output.templates.slice(0, 2), [long.slice(0, 64), 'split across <N> chunks']);
+  });
+
+  it('two writers on one pipe: "T T" lines count as T and blank lines are left out of repetition', () => {
+    const { out, clock, d } = setup();
+    const t = (k: number) => `worker ${k % 2}: polling queue, nothing to do`;
+    let text = '';
+    for (let k = 0; k < 60; k++) text += k % 5 === 0 ? `${t(k)}${t(k + 1)}\n\n` : `${t(k)}\n`;
+    clock.advance(1000);
+    out(text);
+    const s = d.snapshot(clock.now());
+    assert.deepEqual(s.output.templates, ['worker <N>: polling queue, nothing to do']);
+    assert.ok(s.output.repetition > 0.95, String(s.output.repetition));
+    assert.equal(s.output.cycleLength, 1);
   });
 
   it('evidence lines are the raw lines, ANSI stripped', () => {

@@ -124,6 +124,6 @@ describe('policy: episodes, notifications, records', () => {
     assert.match(text[0]!, /^FlowForge stopped this job: CPU loop — 98% CPU for \d+ s while repeating one line \(no new output, no progress\)\.$/);
     assert.equal(text[1], '  repeated: "[<N>] Processing item <N> with value <N>"');
     assert.match(text.join('\n'), /progress: only a counter moves/);
-    assert.match(text.join('\n'), /last line: \[\d+\] Processing item/);
+    assert.match(text.join('\n'), /e\.g\.: \[\d+\] Processing item/);
   });
 });
