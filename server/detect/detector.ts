@@ -10,6 +10,7 @@
 import { BLANK_HASH, LineNormalizer, stripAnsi } from './normalize';
 import { ProgressSampler, type ProgressFinding } from './progress';
 import { ResourceSignals } from './resources';
+import { Stretch } from './stretch';
 import { TemplateTable, type TemplateStat } from './templates';
 import type { DetectionThresholds, ResourceReading, SignalSnapshot, StreamName } from './types';
 
@@ -68,8 +69,7 @@ export class Detector {
   private linesTotal = 0;
   private bytesTotal = 0;
   private lastOutputT: number;
-  private repetitiveSince: number | null = null;
-  private repetitiveMisses = 0;
+  private readonly repetitive = new Stretch(MISSES_TO_RESET);
   private readonly slotMs: number;
   private samplers = 0;
 
@@ -248,7 +248,7 @@ export class Detector {
     const novelShare = lines > 0 ? recent.newTemplates / lines : 0;
     const top = recent.top;
     const progress = this.progress(top, t);
-    this.trackRepetitive(t, repetition, novelShare, lines);
+    this.repetitive.update(t, lines >= MIN_LINES_FOR_REPETITION && repetition >= this.th.repetition && novelShare <= this.th.maxNovelty);
     for (const dropped of this.table.trim()) if (dropped.sampler) this.samplers--;
 
     return {
@@ -265,7 +265,7 @@ export class Detector {
         progressDetail: progress.detail,
         rate: recent.spanMs > 0 ? (recent.lines * 1000) / recent.spanMs : 0,
         silenceMs: Math.max(0, t - this.lastOutputT),
-        repetitiveForMs: this.repetitiveSince === null ? 0 : t - this.repetitiveSince,
+        repetitiveForMs: this.repetitive.heldMs(t),
         linesTotal: this.linesTotal,
         bytesTotal: this.bytesTotal,
         linesDelta: sealed.lines,
@@ -356,14 +356,6 @@ export class Detector {
     }
     return { ...lead, score: sum / known };
   }
-
-  /** How long output has stayed repetitive with nothing new, tolerating a short dip. */
-  private trackRepetitive(t: number, repetition: number, novelShare: number, lines: number): void {
-    const ok = lines >= MIN_LINES_FOR_REPETITION && repetition >= this.th.repetition && novelShare <= this.th.maxNovelty;
-    this.repetitiveMisses = ((this.repetitiveMisses << 1) | (ok ? 0 : 1)) & 0b11111;
-    if (ok) this.repetitiveSince ??= t;
-    else if (bitCount(this.repetitiveMisses) >= MISSES_TO_RESET) this.repetitiveSince = null;
-  }
 }
 
 function newBucket(seq: number, startT: number): Bucket {
@@ -380,10 +372,4 @@ function newBucket(seq: number, startT: number): Bucket {
     counts: [],
     samples: 0,
   };
-}
-
-export function bitCount(x: number): number {
-  let n = 0;
-  for (; x; x &= x - 1) n++;
-  return n;
 }

@@ -253,7 +253,11 @@ export class LineNormalizer {
     }
     const next = j < end ? buf[j]! : 0;
     let f = 0;
-    if (prev === 58 || next === 58) f |= FieldFlag.Clock;
+    // A clock part has digits across its colon (12:34); "worker 1: ..." is not one.
+    const start = sign < 0 ? i - 1 : i;
+    if ((prev === 58 && start >= 2 && CLS[buf[start - 2]!] === DIGIT) || (next === 58 && j + 1 < end && CLS[buf[j + 1]!] === DIGIT)) {
+      f |= FieldFlag.Clock;
+    }
     if (next === 37) f |= FieldFlag.Percent;
     if (next === 47) f |= FieldFlag.Numerator;
     if (prev === 47) f |= FieldFlag.Denominator;

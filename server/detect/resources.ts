@@ -1,12 +1,13 @@
 // Signals from the supervisor's per-tick readings of the whole process tree:
 // CPU (latest, sustained, how long it has been high), memory (level, peak,
 // slope) and the tree (process count, churn). Pure: readings in, numbers out.
+import { Stretch } from './stretch';
 import type { ResourceReading, SignalSnapshot } from './types';
 
 const MAX_READINGS = 600;
 /**
  * Of the last 5 CPU readings, this many below the threshold end a "high" stretch
- * (N-of-M tolerance: on a shared machine a spinning job's share dips now and then).
+ * (on a shared machine a spinning job's share dips now and then).
  */
 const LOW_READINGS_TO_RESET = 3;
 
@@ -21,8 +22,7 @@ export class ResourceSignals {
   private readings: ResourceReading[] = [];
   private peakCpu = 0;
   private peakRss = 0;
-  private highSince: number | null = null;
-  private lowHistory = 0;
+  private readonly high = new Stretch(LOW_READINGS_TO_RESET);
   private prevT: number | null = null;
 
   constructor(private readonly w: ResourceWindows) {}
@@ -35,19 +35,9 @@ export class ResourceSignals {
     this.peakRss = Math.max(this.peakRss, r.rssBytes);
     if (r.cpuPercent !== null) this.peakCpu = Math.max(this.peakCpu, r.cpuPercent);
     const busy = busyOf(r);
-    if (busy !== null) this.trackHigh(busy, r.t);
+    // A reading covers the interval before it, so a stretch begins at the previous reading.
+    if (busy !== null) this.high.update(r.t, busy >= this.w.maxCpu, this.prevT ?? r.t);
     this.prevT = r.t;
-  }
-
-  private trackHigh(cpu: number, t: number): void {
-    const low = cpu < this.w.maxCpu ? 1 : 0;
-    this.lowHistory = ((this.lowHistory << 1) | low) & 0b11111;
-    if (low) {
-      if (popcount5(this.lowHistory) >= LOW_READINGS_TO_RESET) this.highSince = null;
-    } else if (this.highSince === null) {
-      // A reading covers the interval before it, so the stretch began at the previous reading.
-      this.highSince = this.prevT ?? t;
-    }
   }
 
   cpu(t: number): SignalSnapshot['cpu'] {
@@ -62,7 +52,7 @@ export class ResourceSignals {
       demandPercent: latest?.cpuDemandPercent ?? null,
       sustainedPercent: sustained(recent.map((r) => r.cpuPercent)),
       busyPercent: sustained(recent.map(busyOf)),
-      highForMs: this.highSince === null ? 0 : Math.max(0, t - this.highSince),
+      highForMs: this.high.heldMs(t),
       peakPercent: this.peakCpu,
     };
   }
@@ -98,12 +88,6 @@ const MB = 1024 * 1024;
 function busyOf(r: ResourceReading): number | null {
   if (r.cpuPercent === null) return null;
   return r.cpuDemandPercent == null ? r.cpuPercent : Math.max(r.cpuPercent, r.cpuDemandPercent);
-}
-
-function popcount5(x: number): number {
-  let n = 0;
-  for (let i = 0; i < 5; i++) n += (x >> i) & 1;
-  return n;
 }
 
 /** Lower quartile: robust against a short burst, so "sustained" means most of the window. */

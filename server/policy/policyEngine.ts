@@ -4,6 +4,7 @@
 // asked for (kill, restart or alert), lets the rollout mode hold stops back,
 // and keeps episode bookkeeping. Pure apart from its own state: time comes
 // from the snapshots.
+import { Stretch } from '../detect/stretch';
 import type { SignalSnapshot } from '../detect/types';
 import type { Action, RuleResult } from '../protocol/domain';
 import { redact } from '../store/redact';
@@ -18,27 +19,6 @@ const MISSES_TO_RESET = 2;
 /** Ticks come a few ms late or early; a window counts as reached this close to its end. */
 const TICK_SLACK_MS = 250;
 
-class HeldTimer {
-  private since: number | null = null;
-  private misses = 0;
-
-  update(t: number, ok: boolean): void {
-    this.misses = ((this.misses << 1) | (ok ? 0 : 1)) & 0b11111;
-    if (ok) this.since ??= t;
-    else if (bits(this.misses) >= MISSES_TO_RESET) this.since = null;
-  }
-
-  heldMs(t: number): number {
-    return this.since === null ? 0 : t - this.since;
-  }
-}
-
-function bits(x: number): number {
-  let n = 0;
-  for (; x; x &= x - 1) n++;
-  return n;
-}
-
 interface Judged {
   ev: RuleEval;
   heldMs: number;
@@ -50,7 +30,7 @@ interface Judged {
 export const redactEvidence = (lines: readonly string[]): string[] => lines.map((l) => redact(l));
 
 export class PolicyEngine {
-  private readonly timers = new Map<string, HeldTimer>();
+  private readonly timers = new Map<string, Stretch>();
   private readonly episodes = new Episodes();
   readonly bucket: number;
 
@@ -105,7 +85,7 @@ export class PolicyEngine {
     const th = this.settings.detection;
     const ev = judgeRule(spec, snap, th);
     if (!ev) return null;
-    const timer = this.timers.get(spec.id) ?? new HeldTimer();
+    const timer = this.timers.get(spec.id) ?? new Stretch(MISSES_TO_RESET);
     this.timers.set(spec.id, timer);
     const ok = ev.met && ev.confidence >= th.alertConfidence;
     timer.update(snap.t, ok);

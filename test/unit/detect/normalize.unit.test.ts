@@ -50,6 +50,9 @@ describe('normalizeLine', () => {
     const NUMERATOR = 4;
     const DENOMINATOR = 8;
     assert.deepEqual([...norm.flags.slice(0, n)], [CLOCK, CLOCK, CLOCK, NUMERATOR, DENOMINATOR, PERCENT, 0]);
+    const w = Buffer.from('worker 1: poll 7 done');
+    assert.equal(norm.fields(w, 0, w.length), 2);
+    assert.deepEqual([...norm.flags.slice(0, 2)], [0, 0], 'a colon after a number is not a clock');
   });
 
   it('repeatedUnit finds the text a line repeats, and leaves other text alone', () => {

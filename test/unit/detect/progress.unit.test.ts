@@ -45,6 +45,11 @@ describe('progress', () => {
     assert.ok(light.score! >= 0.5);
   });
 
+  it('a counter stays a counter when a few lines are odd (two writers, a lost line)', () => {
+    const f = sampled((n) => `poll ${n % 10 === 3 ? n - 1 : n}: upstream not ready`, 400, 10);
+    assert.equal(f.kind, 'counter', f.detail);
+  });
+
   it('a slow field climbing next to a counter (epoch next to step) is progress', () => {
     const f = sampled((n) => `epoch ${Math.floor(n / 100)} step ${n} loss 0.1000 lr 0.0003`, 150, 15);
     assert.equal(f.kind, 'slow');
