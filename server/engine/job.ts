@@ -390,14 +390,10 @@ export class JobController {
     const kind = verdict.action === 'restart' ? 'restart' : 'kill';
     this.tally.noteIntervention(kind, now);
     attempt.run.intervened = true;
-    this.ctx.recorder.audit({
-      actor: 'flowforge',
-      action: kind === 'kill' ? 'auto_kill' : 'auto_restart',
-      reason: verdict.reason,
-      request_id: null,
-      run_id: attempt.run.id,
-      workspace_id: this.spec.workspaceId,
-      details: { confidence: verdict.confidence, rules: firedRules(verdict), incident_id: this.incidents.current?.id ?? null },
+    this.audit(kind === 'kill' ? 'auto_kill' : 'auto_restart', { actor: 'flowforge', reason: verdict.reason }, {
+      confidence: verdict.confidence,
+      rules: firedRules(verdict),
+      incident_id: this.incidents.current?.id ?? null,
     });
 
     if (kind === 'kill') {
@@ -442,15 +438,7 @@ export class JobController {
   /** Stops the job (and cancels a pending restart). Resolves when it has ended. */
   async stop(by: ActorInfo & { endReason?: EndReason; firstSignal?: NodeJS.Signals }): Promise<JobOutcome> {
     const endReason = by.endReason ?? 'stopped_by_user';
-    this.ctx.recorder.audit({
-      actor: by.actor,
-      action: endReason === 'supervisor_shutdown' ? 'shutdown_stop' : 'stop',
-      reason: by.reason,
-      request_id: by.requestId ?? null,
-      run_id: this.currentRun?.id ?? null,
-      workspace_id: this.spec.workspaceId,
-      details: {},
-    });
+    this.audit(endReason === 'supervisor_shutdown' ? 'shutdown_stop' : 'stop', by);
     const attempt = this.current;
     if (this.cancelRestart() && !attempt) {
       // Between attempts: nothing runs, the job simply ends here.
@@ -466,15 +454,7 @@ export class JobController {
     const now = this.ctx.clock.now();
     const answer = this.restarts.next(now);
     if (!answer.allowed) return { ok: false, retryAfterMs: answer.retryAfterMs, reason: answer.reason };
-    this.ctx.recorder.audit({
-      actor: by.actor,
-      action: 'restart',
-      reason: by.reason,
-      request_id: by.requestId ?? null,
-      run_id: this.currentRun?.id ?? null,
-      workspace_id: this.spec.workspaceId,
-      details: {},
-    });
+    this.audit('restart', by);
     const attempt = this.current;
     if (attempt) {
       this.beginStop(attempt, 'restarted', 'SIGTERM', by.requestId ?? null, `${by.actor}: ${by.reason}`);
@@ -483,7 +463,20 @@ export class JobController {
     }
     if (this.pendingRestart) return { ok: true, run: null };
     this.ended = false;
+    this.tally.endOverride = null;
     return { ok: true, run: this.startAttempt(by.requestId ?? null) };
+  }
+
+  private audit(action: string, by: ActorInfo, details: Record<string, unknown> = {}): void {
+    this.ctx.recorder.audit({
+      actor: by.actor,
+      action,
+      reason: by.reason,
+      request_id: by.requestId ?? null,
+      run_id: this.currentRun?.id ?? null,
+      workspace_id: this.spec.workspaceId,
+      details,
+    });
   }
 
   /** Forwards a signal (Ctrl+C from a terminal) to the job's process group. */
