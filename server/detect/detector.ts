@@ -51,7 +51,7 @@ class StreamState {
   partialLen = 0;
   lastByteT = -Infinity;
   /** The template hashes of this stream's last lines (ring) and how many lines it has had. */
-  readonly recent = new Uint32Array(8);
+  readonly recent = new Int32Array(8);
   seen = 0;
 
   constructor(maxLineBytes: number) {

@@ -35,8 +35,13 @@ const isHexByte = (c: number): boolean => {
 };
 
 const FNV_OFFSET = 0x811c9dc5;
+/**
+ * Hashes are cut to 30 bits so that they stay V8 small integers: Map lookups and
+ * ring compares on the hot path then never box a heap number.
+ */
+const HASH_MASK = 0x3fffffff;
 /** The hash of an empty template: a blank line (after stripping ANSI and blanks). */
-export const BLANK_HASH = FNV_OFFSET >>> 0;
+export const BLANK_HASH = FNV_OFFSET & HASH_MASK;
 const FNV_PRIME = 0x01000193;
 
 /** What a masked token was. The codes double as hash bytes (control bytes never reach the hash otherwise). */
@@ -86,7 +91,7 @@ export class LineNormalizer {
     this.out = new Uint8Array(maxLineBytes * 3 + 64);
   }
 
-  /** The template's 32-bit hash. The hot path: nothing is allocated. */
+  /** The template's 30-bit hash. The hot path: nothing is allocated. */
   hash(buf: Uint8Array, start: number, end: number): number {
     this.mode = Mode.Hash;
     return this.scan(buf, start, end);
@@ -156,7 +161,7 @@ export class LineNormalizer {
       started = true;
       i++;
     }
-    return h >>> 0;
+    return h & HASH_MASK;
   }
 
   /** Hash after the last `token()` call (kept in a field to avoid returning pairs). */
