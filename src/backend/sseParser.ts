@@ -22,19 +22,26 @@ export class SseParser {
 
   /** Feeds decoded text; returns the events it completed. */
   push(text: string): SseEvent[] {
-    this.buffer += text;
+    const buf = this.buffer + text;
     const out: SseEvent[] = [];
+    let pos = 0;
+    // Next '\n' and '\r' at or after pos, searched again only once passed (-1: none left).
+    let lf = buf.indexOf('\n');
+    let cr = buf.indexOf('\r');
     for (;;) {
-      const nl = this.buffer.search(/\r\n|\r|\n/);
+      if (lf >= 0 && lf < pos) lf = buf.indexOf('\n', pos);
+      if (cr >= 0 && cr < pos) cr = buf.indexOf('\r', pos);
+      const nl = cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
       if (nl < 0) break;
       // A lone '\r' at the very end may be the first half of '\r\n': wait for more.
-      if (this.buffer[nl] === '\r' && nl === this.buffer.length - 1) break;
-      const eol = this.buffer.startsWith('\r\n', nl) ? 2 : 1;
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + eol);
-      const done = this.line(line);
+      if (buf[nl] === '\r' && nl === buf.length - 1) break;
+      const eol = buf[nl] === '\r' && buf[nl + 1] === '\n' ? 2 : 1;
+      const done = this.line(buf.slice(pos, nl));
       if (done) out.push(done);
+      pos = nl + eol;
     }
+    // Only the unfinished line is kept: a big chunk is scanned once, not copied per line.
+    this.buffer = buf.slice(pos);
     return out;
   }
 

@@ -4,6 +4,7 @@
 // mode). At most one notification per job and severity in a while, so a
 // flapping job cannot flood the window.
 import type { AuditEvent, Incident, Run } from '../../server/protocol/domain';
+import { headline } from '../tasks/runOutcome';
 
 export interface Intervention {
   severity: 'error' | 'warning';
@@ -30,7 +31,7 @@ export class InterventionTracker {
   onIncident(incident: Incident, now: number): Intervention | null {
     remember(this.incidents, incident.id, incident);
     if (incident.kind === 'restart_budget_spent') {
-      return this.shown(now, incident.run_id, incident.id, 'error', `FlowForge stopped "${incident.name}": ${incident.title} — ${incident.reason}`);
+      return this.shown(now, incident.run_id, incident.id, 'error', `FlowForge stopped "${incident.name}": ${headline(incident, incident.reason)}`);
     }
     if (incident.status !== 'open') return null;
     if (incident.action === 'alert') {
@@ -38,7 +39,7 @@ export class InterventionTracker {
     }
     if (incident.action === 'continue' && incident.intended !== 'continue') {
       const verb = incident.intended === 'restart' ? 'restarted' : 'stopped';
-      return this.shown(now, incident.run_id, incident.id, 'warning', `FlowForge would have ${verb} "${incident.name}" (not enforced): ${incident.title} — ${incident.reason}`);
+      return this.shown(now, incident.run_id, incident.id, 'warning', `FlowForge would have ${verb} "${incident.name}" (not enforced): ${headline(incident, incident.reason)}`);
     }
     return null; // kill and restart are told when they happen (the audit row)
   }
@@ -50,8 +51,7 @@ export class InterventionTracker {
     const incidentId = typeof audit.details.incident_id === 'string' ? audit.details.incident_id : null;
     const incident = incidentId ? this.incidents.get(incidentId) : undefined;
     const name = incident?.name ?? this.runs.get(audit.run_id)?.name ?? audit.run_id;
-    const what = incident ? `${incident.title} — ${audit.reason}` : audit.reason;
-    return this.shown(now, audit.run_id, incidentId, 'error', `FlowForge ${verb} "${name}": ${what}`);
+    return this.shown(now, audit.run_id, incidentId, 'error', `FlowForge ${verb} "${name}": ${headline(incident, audit.reason)}`);
   }
 
   private shown(now: number, runId: string, incidentId: string | null, severity: Intervention['severity'], message: string): Intervention | null {

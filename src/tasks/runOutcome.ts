@@ -2,7 +2,7 @@
 // FlowForge steps in (text from the backend's records), and the exit code the
 // task ends with (the same rules as `flowforge run`, SPEC §9).
 import { constants } from 'node:os';
-import type { AuditEvent, Incident, Run } from '../../server/protocol/domain';
+import type { AuditEvent, Decision, Incident, Run } from '../../server/protocol/domain';
 
 const RED = '\x1b[1;31m';
 const YELLOW = '\x1b[1;33m';
@@ -31,7 +31,8 @@ export function exitCodeOf(run: Run): number {
   }
 }
 
-const headline = (incident: Incident | undefined, reason: string) =>
+/** The incident's title and the reason, without saying the title twice (reasons often start with it). */
+export const headline = (incident: Incident | undefined, reason: string) =>
   incident && incident.title && !reason.startsWith(incident.title) ? `${incident.title} — ${reason}` : reason;
 
 /** The banner for an audit row of this run, or null when it is not FlowForge (or someone else) stepping in. */
@@ -51,15 +52,21 @@ export function auditBanner(audit: AuditEvent, incident: Incident | undefined, o
   }
 }
 
-/** The banner when an incident opens that FlowForge only alerts about (or held back in shadow/canary mode). */
+/** The banner when an incident opens that FlowForge only alerts about, or that spent the restart budget. */
 export function incidentBanner(incident: Incident): string | null {
   if (incident.kind === 'restart_budget_spent') return paint.red(`■ FlowForge stopped this job: ${headline(incident, incident.reason)}`);
-  if (incident.status !== 'open') return null;
-  if (incident.action === 'alert') return paint.yellow(`▲ FlowForge alert: ${headline(incident, incident.reason)}`);
-  if (incident.action === 'continue' && incident.intended !== 'continue') {
-    return paint.yellow(`▲ FlowForge would have ${incident.intended === 'restart' ? 'restarted' : 'stopped'} this job (not enforced): ${headline(incident, incident.reason)}`);
-  }
+  if (incident.status === 'open' && incident.action === 'alert') return paint.yellow(`▲ FlowForge alert: ${headline(incident, incident.reason)}`);
   return null;
+}
+
+/**
+ * The banner when the policy wanted to stop or restart the job and something held it back
+ * (protection off for the folder, shadow or canary rollout); the reason says which.
+ */
+export function heldBanner(decision: Decision): string | null {
+  const wanted = decision.intended === 'kill' ? 'stopped' : decision.intended === 'restart' ? 'restarted' : null;
+  if (!wanted || decision.action === decision.intended) return null;
+  return paint.yellow(`▲ FlowForge would have ${wanted} this job (not enforced): ${decision.reason}`);
 }
 
 /** The last word on a run that never started: why (the FAILED lifecycle event's reason is the start error). */

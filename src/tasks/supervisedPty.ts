@@ -16,7 +16,7 @@ import { EventStream, type StreamEvent } from '../backend/eventStream';
 import { recordOf } from '../backend/journal';
 import { EventEmitter } from '../util/eventEmitter';
 import { catchUpText } from './outputCatchUp';
-import { auditBanner, endBanner, exitCodeOf, incidentBanner, paint } from './runOutcome';
+import { auditBanner, endBanner, exitCodeOf, heldBanner, incidentBanner, paint } from './runOutcome';
 import { TerminalWriter } from './terminalWriter';
 
 export interface PtyDeps {
@@ -50,6 +50,10 @@ export class SupervisedPty implements vscode.Pseudoterminal {
   private readonly incidents = new Map<string, Incident>();
   private readonly bannered = new Set<string>();
   private failedReason: string | null = null;
+  /** A held-back stop is told once per job, not at every decision. */
+  private heldShown = false;
+  /** The last banner, repeated at the end when the job's output buried it. */
+  private lastBanner: { text: string; buried: boolean } | null = null;
   private inputLine = '';
   private lastCtrlC = 0;
   private finished = false;
@@ -150,6 +154,7 @@ export class SupervisedPty implements vscode.Pseudoterminal {
     if (this.finished) return;
     if (e.event === 'output') {
       this.writer.write(outputText(e.data));
+      if (this.lastBanner) this.lastBanner.buried = true;
       return;
     }
     const event = TimelineEvent.safeParse(e.data);
@@ -160,7 +165,7 @@ export class SupervisedPty implements vscode.Pseudoterminal {
       const banner = this.bannered.has(incident.id) ? null : incidentBanner(incident);
       if (banner) {
         this.bannered.add(incident.id);
-        this.writer.line(banner);
+        this.banner(banner);
       }
       return;
     }
@@ -170,7 +175,16 @@ export class SupervisedPty implements vscode.Pseudoterminal {
       const banner = auditBanner(audit, linked, this.deps.actor);
       if (banner) {
         if (linked) this.bannered.add(linked.id);
-        this.writer.line(banner);
+        this.banner(banner);
+      }
+      return;
+    }
+    const decision = recordOf(event.data, 'decision');
+    if (decision) {
+      const banner = this.heldShown ? null : heldBanner(decision);
+      if (banner) {
+        this.heldShown = true;
+        this.banner(banner);
       }
       return;
     }
@@ -180,12 +194,17 @@ export class SupervisedPty implements vscode.Pseudoterminal {
     if (run && run.id === this.run?.id && run.ended_at !== null) this.onAttemptEnded(run);
   }
 
+  private banner(text: string): void {
+    this.writer.line(text);
+    this.lastBanner = { text, buried: false };
+  }
+
   private onAttemptEnded(run: Run): void {
     this.run = run;
     this.stream?.dispose();
     this.stream = null;
     if (run.end_reason !== 'restarted') {
-      const banner = endBanner(run, this.failedReason);
+      const banner = endBanner(run, this.failedReason) ?? (this.lastBanner?.buried ? this.lastBanner.text : null);
       if (banner) this.writer.line(banner);
       this.finish(exitCodeOf(run));
       return;
@@ -244,6 +263,7 @@ export class SupervisedPty implements vscode.Pseudoterminal {
   private finish(code: number): void {
     if (this.finished) return;
     this.finished = true;
+    this.deps.logger.info(`task "${this.body.name ?? this.body.command}" ended with exit code ${code}${this.run ? ` (run ${this.run.id})` : ''}`);
     this.writer.flush(true);
     this.dispose();
     setTimeout(() => this.closeEmitter.fire(code), CLOSE_DELAY_MS);

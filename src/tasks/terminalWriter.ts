@@ -10,7 +10,7 @@ export interface TerminalWriterOptions {
   write(text: string): void;
   /** Batch interval (default 25 ms). */
   flushMs?: number;
-  /** Characters per second shown at most (default 1,000,000). */
+  /** Characters per second shown at most (default 256 K: about 4000 lines a second, more than anyone reads). */
   maxCharsPerSecond?: number;
   /** Held before open() at most; older text is dropped (default 256 KB). */
   maxHeldChars?: number;
@@ -45,7 +45,7 @@ export class TerminalWriter {
 
   constructor(private readonly o: TerminalWriterOptions) {
     this.flushMs = o.flushMs ?? 25;
-    this.budget = Math.max(1024, Math.round(((o.maxCharsPerSecond ?? 1_000_000) * this.flushMs) / 1000));
+    this.budget = Math.max(1024, Math.round(((o.maxCharsPerSecond ?? 256 * 1024) * this.flushMs) / 1000));
     this.maxHeld = o.maxHeldChars ?? 256 * 1024;
     this.now = o.now ?? Date.now;
   }

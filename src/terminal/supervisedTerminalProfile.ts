@@ -40,6 +40,8 @@ const INTRO = [
 class WatchedCommand {
   private readonly batcher: LineBatcher;
   private readonly runId: Promise<string | null>;
+  /** The backend has ended the run (FlowForge stopped the command): nothing more to feed. */
+  private over = false;
 
   constructor(
     private readonly deps: TerminalDeps,
@@ -88,12 +90,12 @@ class WatchedCommand {
   }
 
   private async feed(runId: string | null, body: { lines: string[]; end?: { exit_code: number | null } }): Promise<void> {
-    if (!runId) return;
+    if (!runId || this.over) return;
     try {
       await this.deps.client.lines(runId, body);
     } catch (err) {
-      // FlowForge stopped the command already: nothing to feed.
       if (!(err instanceof ApiError && err.status === 409)) throw err;
+      this.over = true; // FlowForge stopped the command already
     }
   }
 }

@@ -16,11 +16,32 @@ describe('terminal line batcher', () => {
     assert.ok(sent.every((batch) => batch.length <= 3));
   });
 
+  it('sends full batches back to back, without dropping, while the backend keeps up', async () => {
+    const sent: string[][] = [];
+    const b = new LineBatcher({ send: async (l) => void sent.push(l), flushMs: 10_000, maxLinesPerRequest: 100 });
+    b.resume();
+    for (let i = 0; i < 5000; i++) b.push(`[${i}] Processing item ${i % 7}\n`);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(sent.flat().length, 5000, 'no waiting for the timer while full batches are pending');
+    assert.equal(b.dropped, 0);
+    assert.deepEqual(sent.flat().map((l) => Number(/\[(\d+)\]/.exec(l)![1])), Array.from({ length: 5000 }, (_, i) => i), 'no gaps');
+  });
+
+  it('keeps each request under the API body limit, escapes and UTF-8 included', async () => {
+    const sizes: number[] = [];
+    const b = new LineBatcher({ send: async (l) => void sizes.push(Buffer.byteLength(JSON.stringify({ lines: l }))) });
+    b.resume();
+    for (let i = 0; i < 3000; i++) b.push(`${'\x1b[31m"ä€"\x1b[0m'.repeat(20)}\n`);
+    await b.end();
+    assert.ok(Math.max(...sizes) < 64 * 1024, `largest body ${Math.max(...sizes)} bytes`);
+  });
+
   it('drops the oldest lines when the backend cannot keep up, and counts them', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const sent: string[] = [];
     const b = new LineBatcher({ send: async (l) => (await gate, void sent.push(...l)), flushMs: 1, maxLinesPerRequest: 10, maxPending: 50 });
+    // (the gate holds every request until released)
     b.resume();
     for (let i = 0; i < 500; i++) b.push(`l${i}\n`);
     await new Promise((r) => setTimeout(r, 10));

@@ -1,5 +1,5 @@
 // Records for the extension's unit tests: a run and an incident with sensible defaults.
-import type { Incident, Run } from '../../../server/protocol/domain';
+import type { Decision, Incident, Run } from '../../../server/protocol/domain';
 
 export function run(over: Partial<Run> = {}): Run {
   return {
@@ -16,5 +16,14 @@ export function incident(over: Partial<Incident> = {}): Incident {
     reason: 'same line at 100% CPU', status: 'open', opened_at: 5000, updated_at: 5000, closed_at: null, action: 'kill',
     intended: 'kill', enforced: true, actor: 'flowforge', rules: ['cpu_loop'], confidence: 0.9, peak_cpu_percent: 99,
     peak_rss_mb: 20, decision_count: 1, first_decision_id: null, last_decision_id: null, templates: [], evidence: [], ...over,
+  };
+}
+
+/** The decision behind an incident. */
+export function decisionOf(i: Incident): Decision {
+  return {
+    id: 'dec_1', run_id: i.run_id, job_id: i.job_id, t: i.opened_at, action: i.action, intended: i.intended, rollout: 'enforce',
+    canary_percent: null, canary_bucket: null, enforced: i.enforced, confidence: i.confidence, rules: [], signals: [], templates: [],
+    evidence: [], reason: i.reason, profile: 'standard', incident_id: i.id,
   };
 }

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { demoJob, demoJobEnded, demoReport, onDemoAudit, onDemoRun } from '../../../src/commands/demoOutcome';
-import { auditBanner, endBanner, exitCodeOf, incidentBanner } from '../../../src/tasks/runOutcome';
-import { incident, run } from './records';
+import { auditBanner, endBanner, exitCodeOf, heldBanner, incidentBanner } from '../../../src/tasks/runOutcome';
+import { decisionOf, incident, run } from './records';
 
 const plain = (s: string | null) => s?.replace(/\x1b\[[0-9;]*m/g, '') ?? null;
 
@@ -24,7 +24,11 @@ describe('run outcome in a task terminal', () => {
     assert.equal(plain(auditBanner({ ...kill, actor: 'api:vscode', action: 'stop', reason: 'from the panel' }, undefined, 'api:vscode')), '■ Stopped by api:vscode: from the panel');
     assert.equal(plain(incidentBanner(incident({ action: 'alert', intended: 'alert' }))), '▲ FlowForge alert: CPU loop — same line at 100% CPU');
     assert.equal(incidentBanner(inc), null, 'a kill is bannered by its audit row');
-    assert.match(plain(incidentBanner(incident({ action: 'continue', intended: 'kill' })))!, /would have stopped this job \(not enforced\)/);
+    assert.equal(incidentBanner(incident({ action: 'continue', intended: 'kill' })), null);
+    const held = { ...decisionOf(incident()), action: 'alert' as const, intended: 'kill' as const, reason: 'CPU loop (not acted on: protection is off for this workspace)' };
+    assert.match(plain(heldBanner(held))!, /^▲ FlowForge would have stopped this job \(not enforced\): CPU loop \(not acted on: protection is off/);
+    assert.equal(heldBanner({ ...held, action: 'kill' }), null, 'an enforced kill is told by its audit row');
+    assert.equal(heldBanner({ ...held, intended: 'alert' }), null);
     assert.match(plain(endBanner(run({ end_reason: 'failed_to_start' }), 'spawn x ENOENT'))!, /could not start this job: spawn x ENOENT/);
   });
 });

@@ -5,7 +5,7 @@ import { ALARM_MS, StatusModel } from '../../../src/status/statusModel';
 import { incident, run } from './records';
 
 function audit(over: Partial<AuditEvent> = {}): AuditEvent {
-  return { id: 'aud_1', t: 6000, actor: 'flowforge', action: 'auto_kill', reason: 'CPU loop for 8 s', request_id: null, run_id: 'run_1', workspace_id: null, details: { incident_id: 'inc_1' }, ...over };
+  return { id: 'aud_1', t: 6000, actor: 'flowforge', action: 'auto_kill', reason: 'spinning for 8 s', request_id: null, run_id: 'run_1', workspace_id: null, details: { incident_id: 'inc_1' }, ...over };
 }
 
 describe('status bar model', () => {
@@ -59,7 +59,7 @@ describe('intervention notifications', () => {
     t.onRun(run());
     assert.equal(t.onIncident(incident(), 0), null, 'a kill is told when it happens');
     const n = t.onAudit(audit(), 0);
-    assert.deepEqual(n && [n.severity, n.message, n.incidentId, n.canRestart], ['error', 'FlowForge stopped "train": CPU loop — CPU loop for 8 s', 'inc_1', true]);
+    assert.deepEqual(n && [n.severity, n.message, n.incidentId, n.canRestart], ['error', 'FlowForge stopped "train": CPU loop — spinning for 8 s', 'inc_1', true]);
   });
 
   it('tells alerts and held actions as warnings, and never offers Restart for a terminal command', () => {

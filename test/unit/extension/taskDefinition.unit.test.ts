@@ -60,7 +60,8 @@ describe('flowforge task definitions', () => {
   it('declares in the manifest exactly the properties it checks', () => {
     const def = manifest.contributes.taskDefinitions.find((d: { type: string }) => d.type === 'flowforge');
     assert.deepEqual(Object.keys(def.properties).sort(), Object.keys(TASK_FIELDS).sort());
-    assert.deepEqual(def.required, ['command']);
+    // Not `required`: VS Code drops a tasks.json entry that lacks a required property without a word.
+    assert.equal(def.required, undefined);
   });
 });
 
