@@ -219,6 +219,42 @@ describe('FlowForge in VS Code: tasks, terminal profile, status bar, notificatio
     assert.deepEqual(incidents, [], 'no alert, kill or restart for a healthy job');
   });
 
+  it('copies the API URL and key after a warning; they open the API to local tools', async () => {
+    const { page } = session;
+    await runCommand(page, 'FlowForge: Copy API URL and Key');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /grants admin access/);
+    await dialog.locator('.monaco-button', { hasText: 'Copy' }).click();
+    const copied = await eventually(() => page.evaluate('navigator.clipboard.readText()') as Promise<string>, (t) => t.includes('FLOWFORGE_API_KEY='), {
+      message: 'the URL and key on the clipboard',
+    });
+    const url = /FLOWFORGE_API_URL=(http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(copied)?.[1];
+    const key = /FLOWFORGE_API_KEY=(\S+)/.exec(copied)?.[1];
+    assert.ok(url && key, copied);
+    assert.equal((await fetch(`${url}/runs?limit=1`, { headers: { Authorization: `Bearer ${key}` } })).status, 200);
+    assert.equal((await fetch(`${url}/runs?limit=1`)).status, 401);
+  });
+
+  it('restarts a backend that dies, says so, and registers the folder with the new one', async () => {
+    const { page } = session;
+    const before = await inHost<{ pid: number; generation: number }>(session, 'return ff.backend.process.current');
+    process.kill(before.pid, 'SIGKILL');
+    await waitForNotification(page, /FlowForge backend stopped unexpectedly \(signal SIGKILL\); restarting/);
+    await eventually(() => inHost<{ generation: number } | null>(session, 'return ff.backend.process.current'), (info) => info?.generation === before.generation + 1, {
+      message: 'a new backend',
+    });
+    const registered = await eventually(
+      () => inHost<string>(session, 'const f = ff.registrar.folders()[0]; return (await ff.client.workspaceStatus(f.id)).workspace.id'),
+      Boolean,
+      { message: 'the folder registered with the new backend' },
+    );
+    assert.ok(registered);
+    await eventually(() => statusBarItem(page, 'flowforge.status').innerText(), (t) => /FlowForge/.test(t) && !/restarting/.test(t), {
+      message: 'the status bar back from "restarting"',
+    });
+  });
+
   it('closing the window stops every job and the backend', async () => {
     await startTask(session, 'long sleeper');
     const sleepers = await eventually(() => pidsMatching('sleep 987'), (p) => p.length > 0, { message: 'the long sleeper to start' });

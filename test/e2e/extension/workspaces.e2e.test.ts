@@ -154,4 +154,14 @@ describe('FlowForge in VS Code: workspace folders, protection, panel actions and
     );
     assert.deepEqual(await waitForExit([beta.pid], 30_000), [], 'beta runaway is stopped (its folder is protected)');
   });
+
+  it('Run Demo: the looping agent is caught and recovers, the healthy build is left alone', async () => {
+    const { page } = session;
+    await runCommand(page, 'FlowForge: Run Demo');
+    const note = await waitForNotification(page, /FlowForge demo: Runaway detected in [\d.]+ seconds/, 120_000);
+    assert.match(note.message, /CPU peaked at \d+%/);
+    assert.match(note.message, /Process recovered \(attempt \d+ exited cleanly\)/);
+    assert.match(note.message, /Healthy build finished untouched/);
+    assert.deepEqual(note.actions, ['Show incident']);
+  });
 });
