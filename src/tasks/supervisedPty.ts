@@ -74,7 +74,8 @@ export class SupervisedPty implements vscode.Pseudoterminal {
   /** The person closed the terminal (or the window is going away): the job stops with it. */
   close(): void {
     const run = this.run;
-    if (!this.finished && run && run.ended_at === null) {
+    // Between two attempts the job still lives (a restart is pending): stopping it cancels the restart.
+    if (!this.finished && run && (run.ended_at === null || run.end_reason === 'restarted')) {
       this.deps.client.kill(run.id, 'terminal: the task terminal was closed').catch((err: Error) => this.deps.logger.debug(`stop on close: ${err.message}`));
     }
     this.finished = true;
