@@ -9,6 +9,7 @@ import { resolveSettings, type EffectiveSettings } from '../policy';
 import type { PolicyOverrides } from '../policy/types';
 import { numberFlag, oneOf, parse, str, UsageError } from './args';
 import type { CliApi } from './cliApi';
+import { OutputRelay } from './outputRelay';
 import { openSession, type Session } from './session';
 
 export const RUN_HELP = `Usage: flowforge run [flags] -- <command> [args...]
@@ -117,15 +118,12 @@ export function summaryOf(o: JobOutcome): Record<string, unknown> {
 }
 
 /** Job output goes to our stdout/stderr byte for byte, pausing the job when we cannot keep up. */
-export function passThroughOutput(session: Session, job: JobController): void {
+export function passThroughOutput(session: Session, job: JobController): OutputRelay {
+  const relay = new OutputRelay({ stdout: process.stdout, stderr: process.stderr }, (paused) => job.pauseOutput(paused));
   session.engine.events.on('output', (e) => {
-    if (e.job_id !== job.jobId) return;
-    const out = e.stream === 'stdout' ? process.stdout : process.stderr;
-    if (!out.write(e.chunk)) {
-      job.pauseOutput(true);
-      out.once('drain', () => job.pauseOutput(false));
-    }
+    if (e.job_id === job.jobId) relay.push(e.stream, e.chunk);
   });
+  return relay;
 }
 
 export function printInterventions(session: Session, jobId: string, quiet: boolean): void {
@@ -184,12 +182,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       settings,
       stdin: 'pipe',
     });
-    passThroughOutput(session, job);
+    const relay = passThroughOutput(session, job);
     printInterventions(session, job.jobId, args.quiet);
     stopOnSignals(job, session);
     forwardStdin(job);
 
     const outcome = await job.whenEnded();
+    relay.flush();
     if (outcome.start_error) process.stderr.write(`flowforge: ${outcome.start_error}\n`);
     if (args.summaryJson) writeFileSync(resolve(args.summaryJson), JSON.stringify(summaryOf(outcome), null, 2) + '\n');
     if (!args.quiet && outcome.intervened) session.logger.info(`incident recorded in ${session.storePath}: flowforge incidents --db ${session.storePath}`);

@@ -452,7 +452,8 @@ export class JobController {
   /** A manual restart (user, API, notification button): counted against the restart budget. */
   restart(by: ActorInfo): RestartAnswer {
     const now = this.ctx.clock.now();
-    const answer = this.restarts.next(now);
+    // Budget only: a person asked, so no back-off delay (and the automatic one is left as it was).
+    const answer = this.restarts.manual(now);
     if (!answer.allowed) return { ok: false, retryAfterMs: answer.retryAfterMs, reason: answer.reason };
     this.audit('restart', by);
     const attempt = this.current;

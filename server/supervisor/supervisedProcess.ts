@@ -2,7 +2,9 @@
 // raw chunks, exit reported on the process's own exit (never on pipe closure,
 // which an escaped descendant can hold open indefinitely).
 import { existsSync, statSync } from 'node:fs';
-import { execa, type ResultPromise } from 'execa';
+import type { Readable } from 'node:stream';
+import { execa, type Options, type ResultPromise } from 'execa';
+import { createOutputPipes } from './outputPipes';
 
 export interface ProcessSpec {
   command: string;
@@ -40,6 +42,14 @@ export function describeStartError(spec: Pick<ProcessSpec, 'command' | 'cwd'>, c
   }
 }
 
+/** How long output may gather in the pipe before we read it (see gatherOutput). */
+const GATHER_MS = 2;
+/** A gulp this big means the pipe is filling faster than we wait: read without waiting. */
+const FAST_GULP_BYTES = 32 * 1024;
+
+/** execa documents "a file descriptor integer" for stdout/stderr; its typings only list 1 and 2. */
+const fdTarget = (fd: number): Options['stdout'] => fd as unknown as Options['stdout'];
+
 function checkCwd(cwd: string): string | null {
   if (!existsSync(cwd)) return `working directory does not exist: ${cwd}`;
   if (!statSync(cwd).isDirectory()) return `working directory is not a directory: ${cwd}`;
@@ -51,8 +61,16 @@ export class SupervisedProcess {
   /** Resolves when both output pipes have ended or been released. */
   readonly outputDone: Promise<void>;
   private readonly child: ResultPromise | null;
+  private consumerPaused = false;
+  private readonly drains: (() => void)[] = [];
 
-  private constructor(child: ResultPromise | null, exited: Promise<ExitInfo>, outputDone: Promise<void>) {
+  private constructor(
+    child: ResultPromise | null,
+    exited: Promise<ExitInfo>,
+    outputDone: Promise<void>,
+    /** Our read ends of the job's stdout and stderr. */
+    private readonly outputs: (Readable | null)[] = [],
+  ) {
     this.child = child;
     this.exited = exited;
     this.outputDone = outputDone;
@@ -64,24 +82,30 @@ export class SupervisedProcess {
       const info: ExitInfo = { exitCode: null, signal: null, startError: `could not start '${spec.command}': ${cwdProblem}` };
       return new SupervisedProcess(null, Promise.resolve(info), Promise.resolve());
     }
-    const child = execa(spec.command, spec.args, {
+    const pipes = createOutputPipes();
+    const options: Options = {
       cwd: spec.cwd,
       env: spec.env,
       extendEnv: false,
       shell: spec.shell,
       detached: process.platform !== 'win32', // its own process group
       stdin: spec.stdin,
-      stdout: 'pipe',
-      stderr: 'pipe',
+      stdout: pipes ? fdTarget(pipes[0].writeFd) : 'pipe',
+      stderr: pipes ? fdTarget(pipes[1].writeFd) : 'pipe',
       buffer: false,
       reject: false,
       cleanup: false,
       forceKillAfterDelay: false,
       stripFinalNewline: false,
       windowsHide: true,
-    });
+    };
+    const child = execa(spec.command, spec.args, options);
     // execa's own promise also waits for the pipes; we only need it to not reject unhandled.
     child.catch(() => undefined);
+    // The child has its copies of the write ends; ours must go, or EOF never comes.
+    for (const p of pipes ?? []) p.closeWriteEnd();
+    const stdout = pipes ? pipes[0].reader : child.stdout;
+    const stderr = pipes ? pipes[1].reader : child.stderr;
 
     const exited = new Promise<ExitInfo>((resolve) => {
       child.once('exit', (code, signal) => resolve({ exitCode: code, signal, startError: null }));
@@ -91,17 +115,18 @@ export class SupervisedProcess {
       });
     });
 
-    const ended = (s: NodeJS.ReadableStream | null) =>
+    const ended = (s: Readable | null) =>
       new Promise<void>((resolve) => {
         if (!s) return resolve();
         s.once('end', resolve);
         s.once('close', resolve);
         s.once('error', () => resolve());
       });
-    child.stdout?.on('data', handlers.onStdout);
-    child.stderr?.on('data', handlers.onStderr);
-    const outputDone = Promise.all([ended(child.stdout), ended(child.stderr)]).then(() => undefined);
-    return new SupervisedProcess(child, exited, outputDone);
+    const outputDone = Promise.all([ended(stdout), ended(stderr)]).then(() => undefined);
+    const proc = new SupervisedProcess(child, exited, outputDone, [stdout, stderr]);
+    proc.gatherOutput(stdout, handlers.onStdout);
+    proc.gatherOutput(stderr, handlers.onStderr);
+    return proc;
   }
 
   get pid(): number | undefined {
@@ -139,17 +164,40 @@ export class SupervisedProcess {
    * pipe can never keep the supervisor waiting.
    */
   releasePipes(): void {
-    this.child?.stdout?.destroy();
-    this.child?.stderr?.destroy();
+    for (const s of this.outputs) s?.destroy();
     this.child?.stdin?.destroy();
+  }
+
+  /**
+   * Reads output in gulps: when data arrives we wait GATHER_MS and then take
+   * everything there is at once. A job writing line by line would otherwise
+   * wake us (a read, a callback) for every line. With a small stream buffer
+   * (see outputPipes.ts) reading stops between gulps and the lines wait in the
+   * pipe, so one read takes many of them. The delay is invisible in a terminal.
+   */
+  private gatherOutput(stream: Readable | null, handler: (chunk: Buffer) => void): void {
+    if (!stream) return;
+    let timer: NodeJS.Timeout | null = null;
+    let lastGulp = 0;
+    const drain = () => {
+      timer = null;
+      if (this.consumerPaused) return;
+      lastGulp = 0;
+      for (let chunk: Buffer | null; (chunk = stream.read() as Buffer | null) !== null; ) {
+        lastGulp += chunk.length;
+        handler(chunk);
+      }
+    };
+    this.drains.push(drain);
+    stream.on('readable', () => {
+      // A job filling the pipe faster than we wait is read straight on.
+      timer ??= setTimeout(drain, lastGulp >= FAST_GULP_BYTES ? 0 : GATHER_MS);
+    });
   }
 
   /** Pauses/resumes reading output (backpressure from a slow consumer). */
   pauseOutput(paused: boolean): void {
-    for (const s of [this.child?.stdout, this.child?.stderr]) {
-      if (!s) continue;
-      if (paused) s.pause();
-      else s.resume();
-    }
+    this.consumerPaused = paused;
+    if (!paused) for (const drain of this.drains) drain();
   }
 }
