@@ -1,7 +1,10 @@
 // Recent output per run, for GET /v1/runs/{id}/output and the stream's
 // `output` events. Kept cheap on the hot path (a job may print 500k lines/s):
 // a chunk is decoded and appended to a bounded tail; splitting into lines,
-// removing ANSI escapes and redaction happen when someone reads.
+// removing ANSI escapes and redaction happen when someone reads. Live
+// subscribers get the output gathered every LIVE_FLUSH_MS and capped at
+// LIVE_BYTES_PER_FLUSH: a flood would otherwise cost a redaction and an SSE
+// write per chunk, for a terminal that cannot show it anyway.
 import { StringDecoder } from 'node:string_decoder';
 import type { OutputEvent } from '../engine/events';
 import type { StreamOutput } from '../protocol/api';
@@ -20,9 +23,34 @@ export interface OutputLimits {
 
 export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { maxBytes: 64 * 1024, maxLines: 200, maxRuns: 64 };
 
+const LIVE_FLUSH_MS = 50;
+/** 64 KB every 50 ms: 1.3 MB/s per run, more than any terminal shows. */
+const LIVE_BYTES_PER_FLUSH = 64 * 1024;
+
 interface Segment {
   stream: StreamName;
   text: string;
+}
+
+/** What live subscribers of one run get next: ordered segments, capped per flush. */
+class LiveBatch {
+  segments: Segment[] = [];
+  bytes = 0;
+  dropped = 0;
+  timer: NodeJS.Timeout | null = null;
+
+  add(stream: StreamName, text: string): void {
+    const room = LIVE_BYTES_PER_FLUSH - this.bytes;
+    if (text.length > room) {
+      this.dropped += text.length - room;
+      text = text.slice(0, room);
+    }
+    if (!text) return;
+    const last = this.segments[this.segments.length - 1];
+    if (last && last.stream === stream) last.text += text;
+    else this.segments.push({ stream, text });
+    this.bytes += text.length;
+  }
 }
 
 class RunTail {
@@ -65,6 +93,7 @@ export function displayLine(raw: string): string {
 export class OutputHub {
   private readonly tails = new Map<string, RunTail>();
   private readonly listeners = new Map<string, Set<(o: StreamOutput) => void>>();
+  private readonly live = new Map<string, LiveBatch>();
   private readonly limits: OutputLimits;
 
   constructor(limits: Partial<OutputLimits> = {}) {
@@ -117,10 +146,27 @@ export class OutputHub {
 
   private add(runId: string, stream: StreamName, text: string, tail: RunTail): void {
     tail.append(stream, text, this.limits.maxBytes);
+    if (!this.listeners.has(runId) || !text) return;
+    let batch = this.live.get(runId);
+    if (!batch) this.live.set(runId, (batch = new LiveBatch()));
+    batch.add(stream, text);
+    batch.timer ??= setTimeout(() => this.flushLive(runId), LIVE_FLUSH_MS);
+  }
+
+  /** Sends a run's gathered live output now (also called before that run's journal events). */
+  flushLive(runId: string): void {
+    const batch = this.live.get(runId);
+    if (!batch) return;
+    if (batch.timer) clearTimeout(batch.timer);
+    this.live.delete(runId);
     const set = this.listeners.get(runId);
-    if (!set || !text) return;
-    const out: StreamOutput = { run_id: runId, stream, text: redact(text) };
-    for (const fn of set) fn(out);
+    if (!batch || !set) return;
+    const out: StreamOutput[] = batch.segments.map((seg) => ({ run_id: runId, stream: seg.stream, text: redact(seg.text) }));
+    if (batch.dropped > 0) {
+      const note = `\n[flowforge: ${batch.dropped} bytes of output not shown here: the job prints faster than this view follows]\n`;
+      out.push({ run_id: runId, stream: 'stderr', text: note });
+    }
+    for (const o of out) for (const fn of set) fn(o);
   }
 
   private tailOf(runId: string): RunTail {

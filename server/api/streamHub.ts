@@ -113,6 +113,8 @@ export class StreamHub {
   }
 
   private onJournal(e: TimelineEvent): void {
+    // Output printed before this event (a run's last lines before it ends) goes out first.
+    if (e.run_id) this.outputs.flushLive(e.run_id);
     for (const sub of this.subscribers) if (sub.live && e.seq > sub.lastSeq) this.deliver(sub, e);
   }
 

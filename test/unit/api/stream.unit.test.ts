@@ -53,16 +53,32 @@ describe('output hub', () => {
     assert.equal(hub.recent('c').available, true);
   });
 
-  it('fans redacted chunks out to subscribers of that run only', () => {
+  it('fans redacted output out to subscribers of that run only, gathered per flush', async () => {
     const hub = new OutputHub();
     const got: string[] = [];
-    const off = hub.subscribe('r1', (o) => got.push(o.text));
+    const off = hub.subscribe('r1', (o) => got.push(`${o.stream}:${o.text}`));
     hub.onOutput(chunk('r1', 'stdout', 'password=hunter2hunter2\n'));
     hub.onOutput(chunk('r2', 'stdout', 'other\n'));
+    hub.onOutput(chunk('r1', 'stderr', 'oops\n'));
     hub.addLines('r1', ['fed a', 'fed b']);
+    await new Promise((r) => setTimeout(r, 120));
     off();
     hub.onOutput(chunk('r1', 'stdout', 'after\n'));
-    assert.deepEqual(got, ['password=[REDACTED]\n', 'fed a\nfed b\n']);
+    await new Promise((r) => setTimeout(r, 120));
+    assert.deepEqual(got, ['stdout:password=[REDACTED]\n', 'stderr:oops\n', 'stdout:fed a\nfed b\n']);
+  });
+
+  it('caps a flood per flush and says how much it left out', async () => {
+    const hub = new OutputHub();
+    const got: { stream: string; text: string }[] = [];
+    hub.subscribe('f', (o) => got.push(o));
+    const line = 'x'.repeat(99) + '\n';
+    for (let i = 0; i < 2000; i++) hub.onOutput(chunk('f', 'stdout', line)); // 200 KB in one flush window
+    await new Promise((r) => setTimeout(r, 120));
+    const shown = got.filter((o) => o.stream === 'stdout').reduce((n, o) => n + o.text.length, 0);
+    assert.equal(shown, 64 * 1024);
+    const note = got.find((o) => o.stream === 'stderr');
+    assert.match(note?.text ?? '', new RegExp(`${200_000 - 64 * 1024} bytes of output not shown`));
   });
 
   it('collapses carriage-return redraws to the last frame', () => {
