@@ -2,7 +2,7 @@
 // end. A tier whose tests do not exist yet is reported as skipped, not passed.
 // FF_TIERS=unit,int runs a subset (for local iteration).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +18,9 @@ function hasFiles(dir, suffix) {
     );
   return walk(full);
 }
+
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+const vsix = join(root, `flowforge-${version}.vsix`);
 
 const tiers = [
   { name: 'typecheck', cmd: [bin('tsc'), '--noEmit', '-p', '.'], also: [[bin('tsc'), '--noEmit', '-p', 'webview'], [bin('tsc'), '--noEmit', '-p', 'test/webview']] },
@@ -36,6 +39,15 @@ const tiers = [
     before: [process.execPath, 'scripts/e2e-setup.mjs'],
     when: () => existsSync(join(root, 'test/.mocharc.e2e.json')) && hasFiles('test/e2e', '.e2e.test.ts'),
   },
+  {
+    // The same suite against what a user installs: the packaged VSIX, put into
+    // code-server with --install-extension (the packaging rebuilds dist/ minified).
+    name: 'e2e-vsix',
+    before: ['npm', 'run', 'package'],
+    cmd: [bin('mocha'), '--config', 'test/.mocharc.e2e-vsix.json'],
+    env: { FLOWFORGE_E2E_VSIX: vsix },
+    when: () => existsSync(join(root, 'test/.mocharc.e2e.json')) && hasFiles('test/e2e/extension', '.e2e.test.ts'),
+  },
 ];
 
 // A fresh clone: install the project first, so `npm test` alone is enough.
@@ -46,7 +58,8 @@ if (!existsSync(bin('tsc'))) {
 
 const only = process.env.FF_TIERS ? new Set(process.env.FF_TIERS.split(',')) : null;
 const results = [];
-const run = (argv) => spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '1' } }).status;
+const run = (argv, env = {}) =>
+  spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '1', ...env } }).status;
 
 for (const tier of tiers) {
   if (only && !only.has(tier.name)) continue;
@@ -57,7 +70,7 @@ for (const tier of tiers) {
   process.stdout.write(`\n━━━ ${tier.name} ━━━\n`);
   const started = Date.now();
   let code = tier.before ? run(tier.before) : 0;
-  if (code === 0) code = run(tier.cmd);
+  if (code === 0) code = run(tier.cmd, tier.env);
   for (const extra of tier.also ?? []) if (code === 0) code = run(extra);
   results.push({ name: tier.name, status: code === 0 ? 'passed' : `FAILED (exit ${code})`, ms: Date.now() - started });
   if (code !== 0 && (tier.name === 'typecheck' || tier.name === 'build')) break; // later tiers need these

@@ -56,7 +56,7 @@ export function activate(context: vscode.ExtensionContext) {
     backend.onReady((info) => {
       status.setBackendState('ready');
       registrar.syncAll();
-      logger.info(`backend ${info.generation} ready (pid ${info.pid}, ${info.url}, store ${info.storePath})`);
+      logger.info(`backend ${info.generation} ready in ${info.startMs} ms (pid ${info.pid}, ${info.url}, store ${info.storePath})`);
     }),
     new vscode.Disposable(backend.process.events.on('exit', () => status.setBackendState('restarting'))),
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -17,6 +17,8 @@ export interface BackendInfo {
   storePath: string;
   /** 1 for the first backend of this window, +1 per restart. */
   generation: number;
+  /** Milliseconds from fork to `ready` (store, reaper, engine and API up). */
+  startMs: number;
 }
 
 export interface BackendExit {
@@ -57,6 +59,7 @@ export class BackendProcess {
   private key: string | null = null;
   private generation = 0;
   private readyAt = 0;
+  private forkedAt = 0;
   private backoffMs: number;
   private restartTimer: NodeJS.Timeout | null = null;
   private lastMessage: string | null = null;
@@ -128,6 +131,7 @@ export class BackendProcess {
     this.key ??= await this.o.apiKey();
     if (this.stopping) return;
     this.lastMessage = null;
+    this.forkedAt = performance.now();
     const child = fork(this.o.modulePath, [], {
       execPath: this.o.execPath ?? process.execPath,
       execArgv: this.o.execArgv ?? [],
@@ -185,7 +189,14 @@ export class BackendProcess {
       case 'ready':
         this.generation++;
         this.readyAt = Date.now();
-        this.info = { url: msg.url, port: msg.port, pid: msg.pid, storePath: msg.store_path, generation: this.generation };
+        this.info = {
+          url: msg.url,
+          port: msg.port,
+          pid: msg.pid,
+          storePath: msg.store_path,
+          generation: this.generation,
+          startMs: Math.round(performance.now() - this.forkedAt),
+        };
         this.events.emit('ready', this.info);
     }
   }

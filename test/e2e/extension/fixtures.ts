@@ -23,12 +23,21 @@ export function makeFolder(name: string, tasks: TaskJson[], scripts: Record<stri
 
 export const runawayTask = (label: string): TaskJson => ({ label, type: 'flowforge', command: 'python3', args: [corpus('R01_tight_loop.py')] });
 
-/** The extension under test: the repo itself (package.json + dist/), built beforehand. */
-export function extensionUnderTest(): string {
+/**
+ * The extension under test: the repo itself (package.json + dist/), built
+ * beforehand — or, with FLOWFORGE_E2E_VSIX=<file>, that packaged VSIX installed
+ * with code-server's --install-extension (what a user installs).
+ */
+export function extensionUnderTest(): { extensionPath: string } | { vsix: string } {
+  const vsix = process.env.FLOWFORGE_E2E_VSIX;
+  if (vsix) {
+    if (!existsSync(vsix)) throw new Error(`FLOWFORGE_E2E_VSIX=${vsix} does not exist: run \`npm run package\` first`);
+    return { vsix };
+  }
   for (const f of ['dist/extension.js', 'dist/backend.js', 'media/webview/panel.js']) {
     if (!existsSync(join(repoRoot, f))) throw new Error(`${f} is missing: run \`npm run build\` before the e2e tests`);
   }
-  return repoRoot;
+  return { extensionPath: repoRoot };
 }
 
 /** Runs `code` in the extension host with `ff` = the extension's internals. */

@@ -5,9 +5,10 @@
 // profile, and closing the window. Acceptance points of issue 6 (1, 2, 3, 4,
 // 6, 7) and issue 7 (1).
 import * as assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
+  artifactsDir,
   clickNotificationAction,
   descendantsOf,
   describeProcesses,
@@ -40,6 +41,15 @@ const COMMANDS = [
   'FlowForge: Toggle Protection for Folder',
 ];
 
+/** Start-up figures, kept per mode (dev folder / VSIX) in .test-artifacts/e2e/metrics.json. */
+function writeMetrics(m: Record<string, unknown>): void {
+  const file = join(artifactsDir, 'metrics.json');
+  mkdirSync(dirname(file), { recursive: true });
+  const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  all[String(m.mode)] = { ...m, measured_at: new Date().toISOString() };
+  writeFileSync(file, JSON.stringify(all, null, 2) + '\n');
+}
+
 describe('FlowForge in VS Code: tasks, terminal profile, status bar, notifications, panel', function () {
   this.timeout(180_000);
   before(function () {
@@ -59,7 +69,7 @@ describe('FlowForge in VS Code: tasks, terminal profile, status bar, notificatio
       ],
       { greet: 'echo greetings from npm' },
     );
-    return { workspace: folder, extensionPath: extensionUnderTest(), hostTests: ['test/e2e/extension/extension.host.ts'] };
+    return { workspace: folder, ...extensionUnderTest(), hostTests: ['test/e2e/extension/extension.host.ts'] };
   });
   after(() => folder && rmSync(dirname(folder), { recursive: true, force: true }));
 
@@ -70,7 +80,14 @@ describe('FlowForge in VS Code: tasks, terminal profile, status bar, notificatio
     const log = await eventually(() => flowforgeLog(session), (text) => text.includes('FlowForge activated'), { message: 'the FlowForge log' });
     const logged = /FlowForge activated in ([\d.]+) ms/.exec(log);
     assert.ok(logged, 'the activation time is in the FlowForge log');
-    console.log(`      activate() took ${ms} ms (log: ${logged[1]} ms)`);
+    assert.ok(ms < 150, `activate() took ${ms} ms (goal: under 150 ms)`);
+    const backend = await inHost<{ pid: number; startMs: number }>(session, 'return await ff.backend.process.ready()');
+    // Idle memory: a few seconds after start, nothing supervised yet.
+    await new Promise((r) => setTimeout(r, 5000));
+    const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${backend.pid}/status`, 'utf8'))![1]) / 1024;
+    const metrics = { mode: process.env.FLOWFORGE_E2E_VSIX ? 'vsix' : 'dev folder', activation_ms: ms, backend_start_ms: backend.startMs, backend_idle_rss_mb: Math.round(rssMb * 10) / 10 };
+    writeMetrics(metrics);
+    console.log(`      activate() ${ms} ms; backend ready ${backend.startMs} ms after fork; backend idle RSS ${metrics.backend_idle_rss_mb} MB`);
   });
 
   it('lists every FlowForge command in the palette, and no internal one', async () => {
