@@ -2,7 +2,7 @@
 // the shared zod schemas (so it cannot drift from what the server does).
 // docs/openapi.yaml is this document; a unit test keeps the two identical and
 // checks it against the express router. Regenerate it with:
-//   node -r esbuild-register server/api/writeOpenApi.ts
+//   node -r esbuild-register scripts/write-openapi.ts
 import { STATUS_CODES } from 'node:http';
 import { stringify } from 'yaml';
 import { z } from 'zod';

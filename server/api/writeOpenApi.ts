@@ -1,6 +1,6 @@
-// Writes docs/openapi.yaml from the route table (run after changing a route or
-// a schema; the openapi unit test fails until you do):
-//   node -r esbuild-register server/api/writeOpenApi.ts
+// The route table as documentation: docs/openapi.yaml is written from it by
+// scripts/write-openapi.ts (run after changing a route or a schema; the
+// openapi unit test fails until you do).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderOpenApiYaml } from './openapi';
@@ -12,7 +12,7 @@ export const documentedRoutes = () => apiRoutes({} as ApiServices);
 
 export const OPENAPI_FILE = join(__dirname, '..', '..', 'docs', 'openapi.yaml');
 
-if (require.main === module) {
+export function writeOpenApiFile(): string {
   writeFileSync(OPENAPI_FILE, renderOpenApiYaml(documentedRoutes()));
-  process.stdout.write(`wrote ${OPENAPI_FILE}\n`);
+  return OPENAPI_FILE;
 }

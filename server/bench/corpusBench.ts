@@ -260,13 +260,3 @@ export async function runCorpusBench(args: string[]): Promise<{ json: unknown; t
   if (opts.json) writeFileSync(opts.json, JSON.stringify(json, null, 2) + '\n');
   return { json, table: renderResults(results) };
 }
-
-if (require.main === module) {
-  runCorpusBench(process.argv.slice(2)).then(
-    (r) => console.log(r.table),
-    (e: Error) => {
-      console.error(`corpus bench: ${e.message}`);
-      process.exit(2);
-    },
-  );
-}

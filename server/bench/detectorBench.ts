@@ -82,7 +82,3 @@ export async function runDetectorBench(args: string[]): Promise<{ json: unknown;
   ].join('\n');
   return { json: { lines, results, slowest_lines_per_second: slowest, goal: 1_000_000 }, table };
 }
-
-if (require.main === module) {
-  runDetectorBench(process.argv.slice(2)).then((r) => console.log(r.table));
-}

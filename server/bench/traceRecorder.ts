@@ -8,7 +8,7 @@
 // how many lines and bytes were dropped; replay re-creates dropped lines by
 // cycling through the kept lines of the same entry. Files are gzipped JSON.
 //
-//   node -r esbuild-register server/bench/traceRecorder.ts <manifest.json> <out dir> [ID...]
+//   node -r esbuild-register scripts/record-traces.ts <manifest.json> <out dir> [ID...]
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -157,9 +157,10 @@ interface ManifestCase {
   max_run_s: number;
 }
 
-async function main(): Promise<void> {
-  const [manifestPath, outDir, ...only] = process.argv.slice(2);
-  if (!manifestPath || !outDir) throw new Error('usage: traceRecorder.ts <manifest.json> <out dir> [ID...]');
+/** Records one trace per distinct command of a corpus manifest (scripts/record-traces.ts). */
+export async function recordManifestTraces(argv: string[]): Promise<void> {
+  const [manifestPath, outDir, ...only] = argv;
+  if (!manifestPath || !outDir) throw new Error('usage: record-traces.ts <manifest.json> <out dir> [ID...]');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { cases: ManifestCase[] };
   const cwd = dirname(resolve(manifestPath));
   mkdirSync(outDir, { recursive: true });
@@ -177,11 +178,4 @@ async function main(): Promise<void> {
     const cpu = trace.readings.map((r) => (r.cpuPercent === null ? '-' : `${Math.round(r.cpuPercent)}/${Math.round(r.cpuDemandPercent ?? -1)}`));
     console.log(`${c.id}: ${trace.output.length} entries, ${trace.readings.length} readings; cpu/demand ${cpu.join(' ')}`);
   }
-}
-
-if (require.main === module) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
 }

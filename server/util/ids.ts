@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 // would otherwise cost a getrandom() system call each (measured under load:
 // the largest single cost of a cached API read).
 const POOL_BYTES = 4096;
-let pool = Buffer.alloc(0);
+let pool: Buffer = Buffer.alloc(0);
 let offset = 0;
 
 function randomHex(bytes: number): string {

@@ -55,7 +55,7 @@ describe('api: OpenAPI document', () => {
     assert.ok(inApp.size >= 25, `${inApp.size} operations`);
   });
 
-  it('docs/openapi.yaml is up to date (regenerate: node -r esbuild-register server/api/writeOpenApi.ts)', () => {
+  it('docs/openapi.yaml is up to date (regenerate: node -r esbuild-register scripts/write-openapi.ts)', () => {
     const file = parse(readFileSync(OPENAPI_FILE, 'utf8'));
     assert.deepEqual(file, JSON.parse(JSON.stringify(buildOpenApi(documentedRoutes()))));
   });
