@@ -13,6 +13,8 @@ import { JobController, type ActorInfo, type JobSpec, type RestartAnswer } from 
 import { detectorJudge, type JudgeFactory } from './judge';
 import { Recorder } from './recorder';
 
+const FULL_SCAN_EVERY = 10;
+
 export interface EngineOptions {
   store: EvidenceStore;
   clock?: Clock;
@@ -41,6 +43,7 @@ export class Engine {
   private readonly intervalMs: number;
   private timer: TimerHandle | null = null;
   private ticking = false;
+  private tickCount = 0;
   private lastTickAt: number | null = null;
   private lastTickError: string | null = null;
   private shuttingDown = false;
@@ -129,14 +132,20 @@ export class Engine {
     this.timer.unref?.();
   }
 
-  /** One snapshot of the process table, shared by every active job. */
+  /**
+   * One snapshot of the process table, shared by every active job. Most ticks
+   * read only the jobs' trees (walking down from what each job already knows);
+   * every FULL_SCAN_EVERY-th reads every process, to catch a member of a job's
+   * group that was orphaned before any tick saw it.
+   */
   async tick(): Promise<void> {
     if (this.ticking) return; // a slow snapshot never piles up ticks
     const active = this.activeJobs();
     if (active.length === 0) return;
     this.ticking = true;
     try {
-      const snapshot = await this.source.snapshot();
+      const full = this.tickCount++ % FULL_SCAN_EVERY === 0;
+      const snapshot = await this.source.snapshot(full ? undefined : active.flatMap((j) => j.processSeeds()));
       for (const job of active) job.tick(snapshot);
       this.lastTickAt = this.clock.now();
       this.lastTickError = null;

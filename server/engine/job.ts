@@ -288,6 +288,13 @@ export class JobController {
 
   // ------------------------------------------------------------------ ticks
 
+  /** Where a sampler should start looking for this job's processes: its root and every process it knows. */
+  processSeeds(): number[] {
+    const tracker = this.current?.tracker;
+    if (!tracker) return [];
+    return [tracker.rootPid, ...tracker.tracked().map((p) => p.pid)];
+  }
+
   /** One sampling tick: resources, signals, verdict, action. */
   tick(snapshot: ProcessSnapshot): void {
     const attempt = this.current;

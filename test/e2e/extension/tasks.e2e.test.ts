@@ -18,6 +18,7 @@ import {
   processGroupMembers,
   quickPick,
   runCommand,
+  screenshot,
   statusBarItem,
   terminalBuffer,
   typeInTerminal,
@@ -146,6 +147,7 @@ describe('FlowForge in VS Code: tasks, terminal profile, status bar, notificatio
     await waitForTerminalText(page, /exit code: 137/);
     const note = await waitForNotification(page, /FlowForge stopped "runaway R01"/);
     assert.deepEqual(note.actions, ['Show incident', 'Restart']);
+    await screenshot(page, 'runaway-in-vscode'); // the README's picture comes from here
     const run = await inHost<{ pid: number; pgid: number; end_reason: string }>(
       session,
       'return (await ff.client.listRuns({ limit: 50 })).items.find((r) => r.name === "runaway R01")',
@@ -169,6 +171,7 @@ describe('FlowForge in VS Code: tasks, terminal profile, status bar, notificatio
     const signals = (await detail.locator('.signals-table tbody tr').allInnerTexts()).join('\n');
     assert.match(signals, /CPU[\s\S]*[≥≤]/, 'signal values against thresholds');
     assert.match(await detail.locator('.templates').innerText(), /Processing item/, 'the repeated line');
+    await screenshot(page, 'incident-panel-in-vscode');
     assert.equal(await statusBarItem(page, 'flowforge.status').innerText().then((t) => /runaway/.test(t)), false, 'looking at it acknowledges the alarm');
   });
 

@@ -59,6 +59,19 @@ describe('supervisor on real processes', function () {
     assert.deepEqual(pidsMatching(job('fanout-spin.js')), []);
   });
 
+  it('a seeded snapshot reads the job\'s whole tree and nothing else', async () => {
+    const { proc, tracker, token } = startJob('fanout-spin.js');
+    await waitFor(() => pidsMatching(job('fanout-spin.js')).length >= 3, 5000);
+    const seeded = await source.snapshot([proc.pid!]);
+    const full = await source.snapshot();
+    const inTree = (snap: typeof full) => tracker.members(snap).map((p) => p.pid).sort();
+    assert.deepEqual(inTree(seeded), inTree(full));
+    assert.equal(inTree(seeded).length, 3);
+    assert.ok(seeded.procs.size === 3, `read ${seeded.procs.size} processes, expected only the job's 3`);
+    assert.ok(!seeded.procs.has(1));
+    await stopTree(source, tracker, { graceMs: 1000, token });
+  });
+
   it('escalates to SIGKILL for a job that ignores SIGTERM, within grace + 1 s', async () => {
     const { proc, tracker, token } = startJob('term-ignorer.js');
     await sleep(300);
