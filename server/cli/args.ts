@@ -43,3 +43,11 @@ export function oneOf<T extends string>(values: Record<string, unknown>, name: s
 
 export const str = (values: Record<string, unknown>, name: string): string | undefined =>
   typeof values[name] === 'string' ? (values[name] as string) : undefined;
+
+/**
+ * How the person can call this CLI again, for the hints we print: under npm
+ * (`npm run demo`, `npx flowforge`) the bare name is usually not on PATH.
+ */
+export function selfCommand(env: NodeJS.ProcessEnv = process.env): string {
+  return env.npm_execpath ? 'npx flowforge' : 'flowforge';
+}

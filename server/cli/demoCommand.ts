@@ -1,7 +1,7 @@
 // `flowforge demo`: a runaway agent and a healthy build side by side. FlowForge
 // catches the runaway, restarts it under supervision, it comes back healthy,
 // and the build is left alone. Prints what happened and where the evidence is.
-import { numberFlag, parse, str } from './args';
+import { numberFlag, parse, selfCommand, str } from './args';
 import { HEALTHY_BUILD, RUNAWAY_AGENT } from './demoJobs';
 import { openSession, type Session } from './session';
 import { resolveSettings } from '../policy';
@@ -65,8 +65,8 @@ function report(runaway: JobOutcome, build: JobOutcome, storePath: string): bool
     buildClean ? 'Healthy build finished untouched (no alerts, no intervention)' : `The healthy build was disturbed (outcome ${build.outcome}, alerts ${build.alerts})`,
     '',
     'See the evidence:',
-    `  flowforge incidents --db ${storePath}`,
-    ...runaway.incident_ids.slice(0, 1).map((id) => `  flowforge timeline --incident ${id} --db ${storePath}`),
+    `  ${selfCommand()} incidents --db ${storePath}`,
+    ...runaway.incident_ids.slice(0, 1).map((id) => `  ${selfCommand()} timeline --incident ${id} --db ${storePath}`),
     '  In VS Code: FlowForge: Show Incidents',
     '',
   ];

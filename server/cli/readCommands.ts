@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defaultStorePath, formatIncidents, formatTimeline, openStoreReadOnly } from '../store';
-import { numberFlag, oneOf, parse, str, UsageError } from './args';
+import { numberFlag, oneOf, parse, selfCommand, str, UsageError } from './args';
 
 const COMMON = {
   db: { type: 'string' },
@@ -63,7 +63,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
   const text = await withStore(str(values, 'db'), (store, path) => {
     if (incidentId) {
       const incident = store.getIncident(incidentId);
-      if (!incident) throw new UsageError(`no incident '${incidentId}' in ${path} (list them with: flowforge incidents --db ${path})`);
+      if (!incident) throw new UsageError(`no incident '${incidentId}' in ${path} (list them with: ${selfCommand()} incidents --db ${path})`);
       return formatTimeline(store.incidentChain(incidentId), { json: values.json === true, path, incident });
     }
     return formatTimeline(store.timeline({ limit, cursor: str(values, 'cursor') ?? null, run_id: str(values, 'run') }), {

@@ -7,7 +7,7 @@ import type { JobOutcome } from '../engine/events';
 import { exitCodeFor, type JobController } from '../engine/job';
 import { resolveSettings, type EffectiveSettings } from '../policy';
 import type { PolicyOverrides } from '../policy/types';
-import { numberFlag, oneOf, parse, str, UsageError } from './args';
+import { numberFlag, oneOf, parse, selfCommand, str, UsageError } from './args';
 import type { CliApi } from './cliApi';
 import { OutputRelay } from './outputRelay';
 import { openSession, type Session } from './session';
@@ -191,7 +191,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     relay.flush();
     if (outcome.start_error) process.stderr.write(`flowforge: ${outcome.start_error}\n`);
     if (args.summaryJson) writeFileSync(resolve(args.summaryJson), JSON.stringify(summaryOf(outcome), null, 2) + '\n');
-    if (!args.quiet && outcome.intervened) session.logger.info(`incident recorded in ${session.storePath}: flowforge incidents --db ${session.storePath}`);
+    if (!args.quiet && outcome.intervened) session.logger.info(`incident recorded in ${session.storePath}: ${selfCommand()} incidents --db ${session.storePath}`);
     return exitCodeFor(outcome);
   } finally {
     process.stdin.pause();
