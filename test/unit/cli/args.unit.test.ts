@@ -11,8 +11,8 @@ describe('cli/args', () => {
 
   it('checks numbers against their range with a message naming the flag', () => {
     assert.equal(numberFlag({ n: '7' }, 'n', { min: 1, max: 10, integer: true }), 7);
-    assert.throws(() => numberFlag({ n: 'seven' }, 'n', { min: 1 }), /--n/);
-    assert.throws(() => numberFlag({ n: '0' }, 'n', { min: 1 }), /--n/);
+    assert.throws(() => numberFlag({ n: 'seven' }, 'n', { min: 1, max: 10 }), /--n/);
+    assert.throws(() => numberFlag({ n: '0' }, 'n', { min: 1, max: 10 }), /--n/);
   });
 
   it('hints `npx flowforge` under npm, where the bare name is not on PATH', () => {
