@@ -203,29 +203,19 @@ export class SqlEvidenceStore implements EvidenceStore {
   upsertRun(run: Run, note?: JournalNote): TimelineEvent | null {
     const db = this.writer;
     const r = { ...redactRecord(run, ['cwd', 'argv']), argv: redactArgv(run.argv) };
-    return db.atomic(() => {
-      db.run(
-        `INSERT INTO runs (id, job_id, workspace_id, owner, started_at, ended_at, json) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET job_id = excluded.job_id, workspace_id = excluded.workspace_id,
-           owner = excluded.owner, started_at = excluded.started_at, ended_at = excluded.ended_at, json = excluded.json`,
-        [r.id, r.job_id, r.workspace_id, r.owner, r.started_at, r.ended_at, JSON.stringify(r)],
-      );
-      this.rememberRun(r.id, { owner: r.owner, workspace_id: r.workspace_id });
-      const event = note
-        ? this.journal({
-            ...this.noteEntry(note),
-            kind: 'run',
-            ref_id: r.id,
-            t: this.opts.clock.now(),
-            run_id: r.id,
-            workspace_id: r.workspace_id,
-            data: r,
-            snapshot: true,
-          })
-        : null;
-      this.changed();
-      return event;
-    });
+    return this.upsertRecord(
+      () => {
+        db.run(
+          `INSERT INTO runs (id, job_id, workspace_id, owner, started_at, ended_at, json) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET job_id = excluded.job_id, workspace_id = excluded.workspace_id,
+             owner = excluded.owner, started_at = excluded.started_at, ended_at = excluded.ended_at, json = excluded.json`,
+          [r.id, r.job_id, r.workspace_id, r.owner, r.started_at, r.ended_at, JSON.stringify(r)],
+        );
+        this.rememberRun(r.id, { owner: r.owner, workspace_id: r.workspace_id });
+      },
+      note,
+      { kind: 'run', ref_id: r.id, t: this.opts.clock.now(), run_id: r.id, workspace_id: r.workspace_id, data: r },
+    );
   }
 
   addSample(sample: Sample): void {
@@ -252,31 +242,19 @@ export class SqlEvidenceStore implements EvidenceStore {
     const db = this.writer;
     const i = redactRecord(incident);
     const owner = this.metaOf(i.run_id).owner;
-    return db.atomic(() => {
-      db.run(
-        `INSERT INTO incidents (id, run_id, job_id, workspace_id, owner, status, kind, opened_at, updated_at, json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, job_id = excluded.job_id, workspace_id = excluded.workspace_id,
-           owner = excluded.owner, status = excluded.status, kind = excluded.kind, opened_at = excluded.opened_at,
-           updated_at = excluded.updated_at, json = excluded.json`,
-        [i.id, i.run_id, i.job_id, i.workspace_id, owner, i.status, i.kind, i.opened_at, i.updated_at, JSON.stringify(i)],
-      );
-      const event = note
-        ? this.journal({
-            ...this.noteEntry(note),
-            kind: 'incident',
-            ref_id: i.id,
-            t: i.updated_at,
-            run_id: i.run_id,
-            incident_id: i.id,
-            workspace_id: i.workspace_id,
-            data: i,
-            snapshot: true,
-          })
-        : null;
-      this.changed();
-      return event;
-    });
+    return this.upsertRecord(
+      () =>
+        db.run(
+          `INSERT INTO incidents (id, run_id, job_id, workspace_id, owner, status, kind, opened_at, updated_at, json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, job_id = excluded.job_id, workspace_id = excluded.workspace_id,
+             owner = excluded.owner, status = excluded.status, kind = excluded.kind, opened_at = excluded.opened_at,
+             updated_at = excluded.updated_at, json = excluded.json`,
+          [i.id, i.run_id, i.job_id, i.workspace_id, owner, i.status, i.kind, i.opened_at, i.updated_at, JSON.stringify(i)],
+        ),
+      note,
+      { kind: 'incident', ref_id: i.id, t: i.updated_at, run_id: i.run_id, incident_id: i.id, workspace_id: i.workspace_id, data: i },
+    );
   }
 
   addLifecycle(event: LifecycleEvent): TimelineEvent {
@@ -559,6 +537,24 @@ export class SqlEvidenceStore implements EvidenceStore {
 
   private noteEntry(note: JournalNote): Pick<JournalEntry, 'summary' | 'request_id'> {
     return { summary: note.summary, request_id: note.request_id ?? null };
+  }
+
+  /**
+   * Writes a mutable record (run, incident) and, with a note, a journal row that
+   * snapshots it — one transaction, so the timeline never shows a record the
+   * table does not hold.
+   */
+  private upsertRecord(
+    upsert: () => void,
+    note: JournalNote | undefined,
+    entry: Omit<JournalEntry, 'summary' | 'request_id' | 'snapshot'>,
+  ): TimelineEvent | null {
+    return this.writer.atomic(() => {
+      upsert();
+      const event = note ? this.journal({ ...entry, ...this.noteEntry(note), snapshot: true }) : null;
+      this.changed();
+      return event;
+    });
   }
 
   private appendRecord(entry: JournalEntry, insertRecord: (seq: number) => void, table: 'decisions' | 'lifecycle' | 'audit'): TimelineEvent {
