@@ -23,18 +23,12 @@ import type { AuditEvent, Incident, LifecycleEvent, Run } from '../protocol/doma
 import { DEFAULT_RETENTION, openStore, type SqlEvidenceStore } from '../store';
 import { parseProcStat } from '../supervisor/processTable';
 import { renderTable } from '../util/table';
+import { percentiles, type Latency } from './stats';
 
 const CLI = join(__dirname, 'cli.js');
 const HOUR = 3_600_000;
 const WORKSPACE = 'bench-ws';
 const NEXT_CURSOR = /"next_cursor":"([^"]+)","has_more":true\}$/;
-
-interface Latency {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
 
 /** How the clients send: flat out, or each at a steady rate (requests per second per client). */
 type Pace = { mode: 'saturate' } | { mode: 'paced'; perClient: number };
@@ -62,12 +56,6 @@ interface FanoutResult extends Latency {
   missing: number;
   duplicates_or_out_of_order: number;
   publish_seconds: number;
-}
-
-function percentiles(xs: number[]): Latency {
-  const s = Float64Array.from(xs).sort();
-  const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : NaN);
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: s.length ? s[s.length - 1]! : NaN };
 }
 
 // ------------------------------------------------------------------ the store

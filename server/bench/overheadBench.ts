@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numberFlag, parse } from '../cli/args';
 import { renderTable } from '../util/table';
+import { median } from './stats';
 
 const CLI = join(__dirname, 'cli.js');
 
@@ -42,12 +43,6 @@ function timeRun(argv: string[]): Promise<Timed> {
     child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, code, stderr }));
   });
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /**
  * Shadow mode: detection runs in full (that is part of the cost), but a fast

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Decision, Run } from '../protocol/domain';
 import { FakeClock } from '../util/clock';
 import { renderTable } from '../util/table';
+import { median } from './stats';
 import { DEFAULT_RETENTION, openStore, type RetentionSettings, type SqlEvidenceStore, type StoreStats } from '../store';
 
 const HOUR = 3_600_000;
@@ -29,7 +30,6 @@ interface Row {
   fillS: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const yieldToIo = () => new Promise((r) => setImmediate(r));
 
 function benchRun(n: number, t: number): Run {
