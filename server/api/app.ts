@@ -10,7 +10,7 @@ import { InvalidCursorError } from '../store/cursor';
 import { systemClock, type Clock } from '../util/clock';
 import { silentLogger, type Logger } from '../util/logger';
 import { Authenticator, principalOf } from './auth';
-import { AuthThrottle, type ThrottleSettings } from './authThrottle';
+import { AuthThrottle, monotonicClock, type ThrottleSettings } from './authThrottle';
 import { beginRequest, hostGuard, locals, originGuard, normalizeOrigin } from './httpGuards';
 import { checkIdempotencyKey, IdempotencyLedger, requestHash } from './idempotency';
 import { KeyRing, type ApiKeySet } from './keys';
@@ -86,7 +86,7 @@ export function createApp(opts: ApiOptions & { port: number }): ApiApp {
   const origins = allowedOriginSet(opts.allowedOrigins);
   const ring = new KeyRing(opts.keys);
   const s = buildServices(opts);
-  const auth = new Authenticator(ring, new AuthThrottle(s.clock, opts.throttle), s.metrics);
+  const auth = new Authenticator(ring, new AuthThrottle(opts.clock ?? monotonicClock, opts.throttle), s.metrics);
   const ledger = new IdempotencyLedger(s.store, s.clock);
   const detach = [
     s.metrics.attach(),

@@ -47,8 +47,18 @@ export class Authenticator {
     };
   }
 
+  /**
+   * The key is checked first: a valid key is never throttled, so a flood of
+   * wrong keys from the same address cannot lock the owner out. Only failures
+   * count and only failures are answered 429 while their client is blocked.
+   * Guessing is defended by key strength (at least 16 characters; generated
+   * keys carry 256 random bits), not by the throttle, which bounds the cost of
+   * a flood of bad attempts.
+   */
   private authenticate(req: Request): Principal {
     const token = bearerToken(req.headers.authorization);
+    const principal = token ? this.ring.verify(token) : null;
+    if (principal) return principal;
     const address = req.socket.remoteAddress ?? 'unknown';
     const fingerprint = keyFingerprint(token);
     const wait = this.throttle.retryAfter(address, fingerprint);
@@ -56,8 +66,6 @@ export class Authenticator {
       this.metrics.authFailures.inc({ reason: 'throttled' });
       throw tooManyRequests('auth-rate-limited', 'too many failed authentication attempts from this client; wait before retrying', wait);
     }
-    const principal = token ? this.ring.verify(token) : null;
-    if (principal) return principal;
     const reason = token === null ? 'missing' : token === '' ? 'malformed' : 'invalid';
     this.metrics.authFailures.inc({ reason });
     const blocked = this.throttle.fail(address, fingerprint);

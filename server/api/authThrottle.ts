@@ -3,9 +3,14 @@
 // a client retrying a stale key is slowed down alone) and one per address (so
 // an attacker varying the key is slowed down too). A success never clears a
 // counter: only time does, so interleaving a valid key buys no extra guesses.
-// While a bucket or its address is blocked, every request in it gets 429
-// without its key being checked. Memory is bounded by `maxEntries` per map.
+// The throttle only ever sees failures: the caller checks the key first, so a
+// valid key is never blocked (a flood of wrong keys cannot lock its owner out).
+// Time is monotonic by default, so a wall-clock jump neither lifts a block nor
+// makes one last for ever. Memory is bounded by `maxEntries` per map.
 import type { Clock } from '../util/clock';
+
+/** Milliseconds from a clock that never goes back (unlike Date.now after an NTP step). */
+export const monotonicClock: Pick<Clock, 'now'> = { now: () => performance.now() };
 
 export interface ThrottleSettings {
   /** Failures of one bucket within `windowMs` that block it. */
@@ -79,7 +84,7 @@ export class AuthThrottle {
   private readonly addresses: CounterMap;
 
   constructor(
-    private readonly clock: Clock,
+    private readonly clock: Pick<Clock, 'now'> = monotonicClock,
     settings: Partial<ThrottleSettings> = {},
   ) {
     const s = { ...DEFAULT_THROTTLE, ...settings };

@@ -167,7 +167,7 @@ describe('api: auth failure throttling', function () {
   });
   after(() => api.close());
 
-  it('answers 429 with Retry-After after repeated failures, and a success does not reset it', async () => {
+  it('answers 429 with Retry-After to repeated failures, a success does not reset it, the valid key is never blocked', async () => {
     for (let i = 0; i < 4; i++) expectProblem(await api.get('/v1/runs', { key: null, headers: { authorization: 'Bearer wrong-key-0000000' } }), 401);
     // A valid key in between must not clear the count (it would let brute force go on).
     assert.equal((await api.get('/v1/runs')).status, 200);
@@ -175,11 +175,13 @@ describe('api: auth failure throttling', function () {
     const p = expectProblem(blocked, 429);
     assert.equal(p.type, 'https://flowforge.dev/problems/auth-rate-limited');
     assert.ok(Number(blocked.headers['retry-after']) >= 1);
-    // While blocked, even the right guess is not checked.
+    // While blocked, wrong keys keep getting 429; the valid key is checked first and never blocked.
     expectProblem(await api.get('/v1/runs', { key: null, headers: { authorization: 'Bearer wrong-key-0000000' } }), 429);
+    assert.equal((await api.get('/v1/runs')).status, 200, 'a blocked bucket locked the valid key out');
     // Varying the key moves to new buckets, but the address limit catches it.
     for (let i = 0; i < 3; i++) await api.get('/v1/runs', { key: null, headers: { authorization: `Bearer guess-${i}-000000000` } });
-    expectProblem(await api.get('/v1/runs', { key: 'admin' }), 429);
+    expectProblem(await api.get('/v1/runs', { key: null, headers: { authorization: 'Bearer guess-9-000000000' } }), 429);
+    assert.equal((await api.get('/v1/runs', { key: 'admin' })).status, 200, 'a blocked address locked the valid key out');
     assert.equal((await api.get('/v1/healthz', { key: null })).status, 200, 'public routes are never throttled');
     await new Promise((r) => setTimeout(r, 2200));
     assert.equal((await api.get('/v1/runs')).status, 200, 'the block ends');

@@ -80,7 +80,7 @@ describe('auth throttle', () => {
     const t = new AuthThrottle(new FakeClock(), settings);
     for (let i = 0; i < 4; i++) assert.equal(t.fail('2.2.2.2', `k${i}`), 0);
     assert.ok(t.fail('2.2.2.2', 'k4') > 0);
-    assert.ok(t.retryAfter('2.2.2.2', 'a-valid-key') > 0, 'even a valid key waits while the address is blocked');
+    assert.ok(t.retryAfter('2.2.2.2', 'a-valid-key') > 0, 'any other key from a blocked address waits (the authenticator checks the key before asking)');
     assert.equal(t.retryAfter('3.3.3.3', 'k0'), 0);
   });
 
