@@ -9,8 +9,8 @@
 import { dirname, join } from 'node:path';
 import { ApiConfigError, startApiServer, type ApiServer } from './api';
 import { openSession, type Session } from './cli/session';
-import { FromBackend, ToBackend, type InitMessage, type IpcLogLevel } from './protocol/backendIpc';
-import { redact } from './store/redact';
+import { FromBackend, ToBackend, type InitMessage, type IpcLogLevel } from './shared/protocol/backendIpc';
+import { redact } from './shared/redact';
 import { createLogger, type Logger } from './util/logger';
 
 const INIT_TIMEOUT_MS = 15_000;

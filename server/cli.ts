@@ -1,5 +1,5 @@
 // The `flowforge` command line: a thin dispatcher over the subcommands.
-import { UsageError } from './cli/args';
+import { UsageError } from './util/args';
 import { runCommand } from './cli/runCommand';
 import { SettingsError } from './policy';
 import { StoreLockedError } from './store';

@@ -2,7 +2,7 @@
 // and checked again here: settings.json is edited by hand, and a wrong value
 // must fall back to the default with a message, never reach the backend.
 import { z } from 'zod';
-import { ProfileName, RolloutMode, RunawayAction } from '../server/protocol/domain';
+import { ProfileName, RolloutMode, RunawayAction } from '../server/shared/protocol/domain';
 
 /** What `vscode.workspace.getConfiguration('flowforge', scope)` offers; a plain object in tests. */
 export interface ConfigReader {

@@ -3,8 +3,8 @@
 // Lines are redacted here as in the backend: a command line or a reason may
 // carry a token.
 import * as vscode from 'vscode';
-import type { IpcLogLevel } from '../server/protocol/backendIpc';
-import { redact } from '../server/store/redact';
+import type { IpcLogLevel } from '../server/shared/protocol/backendIpc';
+import { redact } from '../server/shared/redact';
 import type { Logger } from '../server/util/logger';
 
 export function channelLogger(channel: vscode.LogOutputChannel): Logger {

@@ -1,9 +1,9 @@
 // The panel's controller: owns the view state (persisted with setState so a
 // reload restores it), turns user actions into commands for the host, and
 // host messages into view updates.
-import type { TimelineEvent, TimelineKind } from '../server/protocol/domain';
-import type { HostMessage, HostToWebview, IncidentFilters, PanelState, WorkspaceOption } from '../server/protocol/panel';
-import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE } from '../server/protocol/panelDefaults';
+import type { TimelineEvent, TimelineKind } from '../server/shared/protocol/domain';
+import type { HostMessage, HostToWebview, IncidentFilters, PanelState, WorkspaceOption } from '../server/shared/protocol/panel';
+import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE } from '../server/shared/protocol/panelDefaults';
 import { h, icon, replace, uid } from './dom';
 import { IncidentDetailView, type RunAction } from './incidentDetail';
 import { IncidentListView, matchesFilters } from './incidentList';

@@ -3,7 +3,7 @@
 // legend entry) and the thresholds the decision used. uPlot draws on canvas;
 // its colors come from the theme variables and are re-read on a theme change.
 import uPlot from 'uplot';
-import type { Decision, Sample } from '../server/protocol/domain';
+import type { Decision, Sample } from '../server/shared/protocol/domain';
 import { h, icon, replace } from './dom';
 import { clock, num, percent } from './format';
 import { chartColors, type ChartColors } from './theme';

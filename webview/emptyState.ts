@@ -1,6 +1,6 @@
 // What a new user sees before anything ran away: how to run something under
 // FlowForge, with buttons that ask the extension to do it.
-import type { HostCommandName } from '../server/protocol/panel';
+import type { HostCommandName } from '../server/shared/protocol/panel';
 import { h, icon } from './dom';
 
 export interface EmptyStateCallbacks {

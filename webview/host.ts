@@ -5,7 +5,7 @@ import type {
   PanelState,
   WebviewCommand,
   WebviewCommandType,
-} from '../server/protocol/panel';
+} from '../server/shared/protocol/panel';
 
 interface VsCodeApi {
   postMessage(msg: unknown): void;

@@ -1,9 +1,9 @@
 // The drill-down of one incident: why FlowForge stepped in (rules, signals
 // against thresholds, the repeated lines), the curves around the decision,
 // what it did and who did it, and Stop/Restart while the job still runs.
-import type { Decision, Incident, Run, Sample, TimelineEvent } from '../server/protocol/domain';
-import type { IncidentDetail } from '../server/protocol/panel';
-import { ACTIVE_PHASES, MAX_ACTION_REASON } from '../server/protocol/panelDefaults';
+import type { Decision, Incident, Run, Sample, TimelineEvent } from '../server/shared/protocol/domain';
+import type { IncidentDetail } from '../server/shared/protocol/panel';
+import { ACTIVE_PHASES, MAX_ACTION_REASON } from '../server/shared/protocol/panelDefaults';
 import { RunCharts } from './charts';
 import { focusSoon, h, icon, replace, uid, type Child } from './dom';
 import { duration, fullTime, humanize, num, percent, when, withUnit } from './format';

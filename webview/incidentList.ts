@@ -1,7 +1,7 @@
 // The incident list: newest first, filtered by status and kind (the folder
 // filter lives in the panel header), paged from the host, virtualised.
-import type { Incident } from '../server/protocol/domain';
-import type { IncidentFilters } from '../server/protocol/panel';
+import type { Incident } from '../server/shared/protocol/domain';
+import type { IncidentFilters } from '../server/shared/protocol/panel';
 import { h, icon, replace, uid } from './dom';
 import { emptyState, type EmptyStateCallbacks } from './emptyState';
 import { fullTime, humanize, num, when } from './format';

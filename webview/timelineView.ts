@@ -1,7 +1,7 @@
 // Everything FlowForge did, newest first: runs, decisions, incidents,
 // lifecycle changes and audited actions (with actor and reason).
-import type { TimelineEvent, TimelineKind } from '../server/protocol/domain';
-import { TIMELINE_KINDS } from '../server/protocol/panelDefaults';
+import type { TimelineEvent, TimelineKind } from '../server/shared/protocol/domain';
+import { TIMELINE_KINDS } from '../server/shared/protocol/panelDefaults';
 import { h, replace, uid } from './dom';
 import { fullTime, when } from './format';
 import { SortedList } from './sortedList';

@@ -5,7 +5,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Engine } from '../engine/engine';
 import { resolveSettings as policyResolveSettings } from '../policy';
-import { EmptyQuery } from '../protocol/api';
+import { EmptyQuery } from '../shared/protocol/api';
 import { InvalidCursorError } from '../store/cursor';
 import { systemClock, type Clock } from '../util/clock';
 import { silentLogger, type Logger } from '../util/logger';

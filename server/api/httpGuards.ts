@@ -3,7 +3,7 @@
 // from browsers), with CORS only for allow-listed origins. A refused request
 // is answered here and never reaches a handler, so it changes nothing.
 import type { NextFunction, Request, Response } from 'express';
-import { VISIBLE_ASCII_TOKEN } from '../protocol/api';
+import { VISIBLE_ASCII_TOKEN } from '../shared/protocol/api';
 import { newId } from '../util/ids';
 import { ApiProblem } from './problems';
 

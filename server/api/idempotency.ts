@@ -4,7 +4,7 @@
 // are stored unless they are 5xx (the request may not have happened) or 429
 // (retry later: a retry after Retry-After must really be tried again).
 import { createHash } from 'node:crypto';
-import { VISIBLE_ASCII_TOKEN } from '../protocol/api';
+import { VISIBLE_ASCII_TOKEN } from '../shared/protocol/api';
 import type { EvidenceStore, IdempotencyRecord } from '../store/types';
 import type { Clock } from '../util/clock';
 import { ApiProblem, badRequest, conflict, PROBLEM_CONTENT_TYPE } from './problems';

@@ -1,7 +1,8 @@
 // API keys: named, each with one scope. Presented keys are compared in
 // constant time on SHA-256 digests (so neither content nor length leaks), and
 // every configured key is compared, match or not.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { MIN_KEY_LENGTH } from '../shared/apiKeyGen';
 
 export type Scope = 'admin' | 'read' | 'submit';
 
@@ -22,15 +23,9 @@ export interface Principal {
   actor: string;
 }
 
-export const MIN_KEY_LENGTH = 16;
 const KEY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 export class ApiKeyError extends Error {}
-
-/** A fresh admin-grade secret: 32 random bytes, URL-safe. */
-export function generateApiKey(): string {
-  return `ffk_${randomBytes(32).toString('base64url')}`;
-}
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 

@@ -6,8 +6,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Engine } from '../engine/engine';
 import type { InterventionEvent } from '../engine/events';
-import type { LifecycleEvent, TimelineEvent } from '../protocol/domain';
-import { Lifecycle } from '../protocol/domain';
+import type { LifecycleEvent, TimelineEvent } from '../shared/protocol/domain';
+import { Lifecycle } from '../shared/protocol/domain';
 import type { EvidenceStore } from '../store/types';
 import type { Clock } from '../util/clock';
 

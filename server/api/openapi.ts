@@ -7,8 +7,8 @@ import { STATUS_CODES } from 'node:http';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { version } from '../../package.json';
-import * as apiSchemas from '../protocol/api';
-import * as domainSchemas from '../protocol/domain';
+import * as apiSchemas from '../shared/protocol/api';
+import * as domainSchemas from '../shared/protocol/domain';
 import { API_PREFIX, isWrite, type AnyRoute } from './routeTable';
 
 type Json = Record<string, unknown>;

@@ -7,8 +7,9 @@
 // write per chunk, for a terminal that cannot show it anyway.
 import { StringDecoder } from 'node:string_decoder';
 import type { OutputEvent } from '../engine/events';
-import type { StreamOutput } from '../protocol/api';
-import { redact } from '../store/redact';
+import type { StreamOutput } from '../shared/protocol/api';
+import { displayLine } from '../shared/displayLine';
+import { redact } from '../shared/redact';
 
 type StreamName = 'stdout' | 'stderr';
 
@@ -78,16 +79,6 @@ class RunTail {
       }
     }
   }
-}
-
-// CSI, OSC (BEL or ST terminated) and two-character escapes.
-const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
-
-/** A terminal line as a person saw it: escapes gone, `\r` redraws collapsed to the last frame. */
-export function displayLine(raw: string): string {
-  const line = raw.replace(ANSI, '').replace(/\r+$/, '');
-  const cr = line.lastIndexOf('\r');
-  return cr >= 0 ? line.slice(cr + 1) : line;
 }
 
 export class OutputHub {

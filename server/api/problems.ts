@@ -2,7 +2,7 @@
 // a stable `type` URI per kind, the request id, and — for bad input — one
 // entry per offending field so a person knows exactly what to fix.
 import { STATUS_CODES } from 'node:http';
-import type { Problem } from '../protocol/api';
+import type { Problem } from '../shared/protocol/api';
 
 export const PROBLEM_BASE = 'https://flowforge.dev/problems/';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

@@ -13,8 +13,8 @@ import type {
   ProcessActionResult,
   StartRunBody,
   WatchBody,
-} from '../protocol/api';
-import type { Run, Workspace } from '../protocol/domain';
+} from '../shared/protocol/api';
+import type { Run, Workspace } from '../shared/protocol/domain';
 import type { EvidenceStore } from '../store/types';
 import type { Logger } from '../util/logger';
 import type { Principal } from './keys';

@@ -9,8 +9,8 @@
 //     live events at or below the last seq sent are dropped.
 import type { Response } from 'express';
 import type { Engine } from '../engine/engine';
-import type { StreamOutput, StreamQuery } from '../protocol/api';
-import type { Sample, TimelineEvent } from '../protocol/domain';
+import type { StreamOutput, StreamQuery } from '../shared/protocol/api';
+import type { Sample, TimelineEvent } from '../shared/protocol/domain';
 import type { EvidenceStore } from '../store/types';
 import type { Principal } from './keys';
 import type { OutputHub } from './outputHub';

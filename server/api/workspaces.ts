@@ -8,8 +8,8 @@ import type {
   WorkspaceActionBody,
   WorkspaceActionResult,
   WorkspaceStatus,
-} from '../protocol/api';
-import type { Incident, Run, Workspace } from '../protocol/domain';
+} from '../shared/protocol/api';
+import type { Incident, Run, Workspace } from '../shared/protocol/domain';
 import type { EvidenceStore } from '../store/types';
 import type { Clock } from '../util/clock';
 import { conflict, notFound } from './problems';

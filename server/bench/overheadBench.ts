@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { numberFlag, parse } from '../cli/args';
+import { numberFlag, parse } from '../util/args';
 import { renderTable } from '../util/table';
 import { median } from './stats';
 

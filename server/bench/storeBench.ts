@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Decision, Run } from '../protocol/domain';
+import type { Decision, Run } from '../shared/protocol/domain';
 import { FakeClock } from '../util/clock';
 import { renderTable } from '../util/table';
 import { median } from './stats';

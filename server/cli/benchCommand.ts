@@ -2,7 +2,7 @@
 // readable table and writes the JSON results (to --json FILE, or .bench/).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError } from './args';
+import { UsageError } from '../util/args';
 
 type Bench = (argv: string[]) => Promise<{ json: unknown; table: string }>;
 

@@ -7,9 +7,10 @@
 // Jobs never inherit these variables (server/supervisor/childEnv.ts).
 import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ApiConfigError, ApiKeyError, generateApiKey, startApiServer, type ApiKey, type ApiServer } from '../api';
+import { ApiConfigError, ApiKeyError, startApiServer, type ApiKey, type ApiServer } from '../api';
+import { generateApiKey } from '../shared/apiKeyGen';
 import { defaultStorePath } from '../store';
-import { UsageError } from './args';
+import { UsageError } from '../util/args';
 import type { Session } from './session';
 
 export interface CliApi {

@@ -1,8 +1,8 @@
 // `flowforge demo`: a runaway agent and a healthy build side by side. FlowForge
 // catches the runaway, restarts it under supervision, it comes back healthy,
 // and the build is left alone. Prints what happened and where the evidence is.
-import { numberFlag, parse, selfCommand, str } from './args';
-import { HEALTHY_BUILD, RUNAWAY_AGENT } from './demoJobs';
+import { numberFlag, parse, selfCommand, str } from '../util/args';
+import { HEALTHY_BUILD, RUNAWAY_AGENT } from '../shared/demoJobs';
 import { openSession, type Session } from './session';
 import { resolveSettings } from '../policy';
 import type { JobController } from '../engine/job';

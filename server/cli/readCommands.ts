@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defaultStorePath, formatIncidents, formatTimeline, openStoreReadOnly } from '../store';
-import { numberFlag, oneOf, parse, selfCommand, str, UsageError } from './args';
+import { numberFlag, oneOf, parse, selfCommand, str, UsageError } from '../util/args';
 
 const COMMON = {
   db: { type: 'string' },

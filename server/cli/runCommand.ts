@@ -4,10 +4,11 @@
 import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { JobOutcome } from '../engine/events';
-import { exitCodeFor, type JobController } from '../engine/job';
+import type { JobController } from '../engine/job';
 import { resolveSettings, type EffectiveSettings } from '../policy';
 import type { PolicyOverrides } from '../policy/types';
-import { numberFlag, oneOf, parse, selfCommand, str, UsageError } from './args';
+import { exitCodeFor } from '../shared/runEnd';
+import { numberFlag, oneOf, parse, selfCommand, str, UsageError } from '../util/args';
 import type { CliApi } from './cliApi';
 import { OutputRelay } from './outputRelay';
 import { openSession, type Session } from './session';

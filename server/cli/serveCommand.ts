@@ -1,6 +1,6 @@
 // `flowforge serve`: the supervisor backend and its /v1 API in the
 // foreground, until SIGINT/SIGTERM; then every job is stopped and it exits 0.
-import { numberFlag, parse, str } from './args';
+import { numberFlag, parse, str } from '../util/args';
 import { serveCliApi } from './cliApi';
 import { openSession } from './session';
 

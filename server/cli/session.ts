@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { Engine } from '../engine/engine';
 import { defaultStorePath, openStore, StoreLockedError } from '../store';
-import { redact } from '../store/redact';
+import { redact } from '../shared/redact';
 import type { EvidenceStore } from '../store/types';
 import { ReaperClient } from '../supervisor/reaper';
 import { createLogger, type Logger, type LogLevel } from '../util/logger';

@@ -1,7 +1,7 @@
 // The engine wires the parts together: it owns the jobs, takes one process
 // snapshot per tick for all of them, and records everything through the store.
 //   process → sampler → detector → policy → action → store → events (API, CLI)
-import type { AuditEvent } from '../protocol/domain';
+import type { AuditEvent } from '../shared/protocol/domain';
 import type { EvidenceStore } from '../store/types';
 import { defaultProcessSource, type ProcessSource } from '../supervisor/processTable';
 import type { ReaperClient } from '../supervisor/reaper';

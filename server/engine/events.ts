@@ -2,7 +2,7 @@
 // sequence number (the SSE id); `sample` and `output` are live-only.
 import type { SignalSnapshot, StreamName } from '../detect/types';
 import type { Verdict } from '../policy/types';
-import type { EndReason, Incident, Run, Sample, TimelineEvent } from '../protocol/domain';
+import type { EndReason, Incident, Run, Sample, TimelineEvent } from '../shared/protocol/domain';
 
 export interface OutputEvent {
   run_id: string;

@@ -5,7 +5,7 @@
 import type { SignalSnapshot } from '../detect/types';
 import type { EffectiveSettings } from '../policy';
 import type { Verdict } from '../policy/types';
-import type { Action, Decision, Incident, Run } from '../protocol/domain';
+import type { Action, Decision, Incident, Run } from '../shared/protocol/domain';
 import type { Clock } from '../util/clock';
 import { newId } from '../util/ids';
 import type { Recorder } from './recorder';

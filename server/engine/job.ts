@@ -5,8 +5,9 @@ import type { SignalSnapshot, StreamName } from '../detect/types';
 import type { EffectiveSettings } from '../policy';
 import { explainVerdict, RestartController } from '../policy';
 import type { Verdict } from '../policy/types';
-import type { EndReason, Run, RunSource } from '../protocol/domain';
-import { redact, redactArgv } from '../store/redact';
+import type { EndReason, Run, RunSource } from '../shared/protocol/domain';
+import { redact, redactArgv } from '../shared/redact';
+import { endDescription } from '../shared/runEnd';
 import { buildChildEnv } from '../supervisor/childEnv';
 import type { ProcessSnapshot, ProcessSource } from '../supervisor/processTable';
 import { identityOf } from '../supervisor/processTable';
@@ -21,7 +22,7 @@ import type { Logger } from '../util/logger';
 import type { TypedEmitter } from '../util/typedEmitter';
 import type { EngineEvents, InterventionEvent, JobOutcome } from './events';
 import { firedRules, IncidentBook } from './incidentBook';
-import { endDescription, JobTally } from './jobOutcome';
+import { JobTally } from './jobOutcome';
 import type { Judge, JudgeFactory } from './judge';
 import type { Recorder } from './recorder';
 
@@ -553,5 +554,3 @@ function shouldNotify(v: Verdict): boolean {
 
 
 const formatDelay = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
-
-export { exitCodeFor } from './jobOutcome';

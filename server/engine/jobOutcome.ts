@@ -1,9 +1,8 @@
 // How a job went, across all its attempts: when it was first flagged, when
 // FlowForge stepped in and how, the peaks, and the outcome `flowforge run`
-// reports (SPEC §9: summary JSON and exit code).
+// reports in its summary JSON (the exit code comes from shared/runEnd.ts).
 import type { Verdict } from '../policy/types';
-import type { EndReason, Run } from '../protocol/domain';
-import type { StopResult } from '../supervisor/teardown';
+import type { EndReason, Run } from '../shared/protocol/domain';
 import type { JobOutcome } from './events';
 import { firedRules } from './incidentBook';
 
@@ -65,41 +64,5 @@ export class JobTally {
       attempts: runs.length,
       start_error: this.startError,
     };
-  }
-}
-
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
-
-/** The exit code `flowforge run` returns for a job's outcome (SPEC §9). */
-export function exitCodeFor(o: JobOutcome): number {
-  switch (o.outcome) {
-    case 'failed_to_start':
-      return 127;
-    case 'stopped_by_user':
-    case 'supervisor_shutdown':
-      return 130;
-    case 'killed':
-      return 137;
-    default:
-      if (o.exit_code !== null) return o.exit_code;
-      return o.signal ? 128 + (SIGNAL_NUMBERS[o.signal] ?? 1) : 1;
-  }
-}
-
-/** One line saying how a run ended, for its lifecycle row and the timeline. */
-export function endDescription(run: Run, stop: StopResult | null): string {
-  const how = run.signal ? `signal ${run.signal}` : `exit code ${run.exit_code ?? '?'}`;
-  const kill = stop?.escalated ? ' (needed SIGKILL)' : '';
-  switch (run.end_reason) {
-    case 'killed':
-      return `stopped by FlowForge${kill}`;
-    case 'restarted':
-      return `stopped for a restart${kill}`;
-    case 'stopped_by_user':
-      return `stopped on request${kill}`;
-    case 'supervisor_shutdown':
-      return `stopped because the supervisor shut down${kill}`;
-    default:
-      return `exited with ${how}`;
   }
 }

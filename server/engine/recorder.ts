@@ -10,7 +10,7 @@ import type {
   Run,
   Sample,
   TimelineEvent,
-} from '../protocol/domain';
+} from '../shared/protocol/domain';
 import type { EvidenceStore, JournalNote } from '../store/types';
 import type { Clock } from '../util/clock';
 import { newId } from '../util/ids';

@@ -2,7 +2,7 @@
 // is not `continue`, is updated while it lasts and closes after a calm spell.
 // This also decides what is worth storing (continue verdicts are sampled) and
 // what is worth telling a person (alerts back off while an episode lasts).
-import type { Action } from '../protocol/domain';
+import type { Action } from '../shared/protocol/domain';
 import type { Verdict } from './types';
 
 export interface EpisodeTiming {

@@ -6,8 +6,8 @@
 // from the snapshots.
 import { Stretch } from '../detect/stretch';
 import type { SignalSnapshot } from '../detect/types';
-import type { Action, RuleResult } from '../protocol/domain';
-import { redact } from '../store/redact';
+import type { Action, RuleResult } from '../shared/protocol/domain';
+import { redact } from '../shared/redact';
 import { Episodes, severity } from './episodes';
 import { applyRollout, canaryBucket, heldBackPrefix } from './rollout';
 import { factorSummary, judgeRule, RULES, duration, ratio, type RuleEval, type RuleSpec } from './rules';

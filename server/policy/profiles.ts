@@ -1,7 +1,7 @@
 // The four profiles: complete threshold sets. `standard` is the default; the
 // others are written as differences from it so that the contrast is visible.
 // Every number is explained in docs/detection.md.
-import type { ProfileName } from '../protocol/domain';
+import type { ProfileName } from '../shared/protocol/domain';
 import type { DetectionThresholds } from '../detect/types';
 
 export const STANDARD: Readonly<DetectionThresholds> = Object.freeze({

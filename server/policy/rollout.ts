@@ -1,7 +1,7 @@
 // Rollout modes (SPEC §5): enforce, shadow (decide and record, never stop) and
 // canary (a stable share of runs enforced: the run key's hash picks a bucket).
 // Only stopping actions are held back; alerts always go through.
-import type { Action } from '../protocol/domain';
+import type { Action } from '../shared/protocol/domain';
 import { fnv1a32 } from '../util/ids';
 import type { RolloutSettings } from './types';
 

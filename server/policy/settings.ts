@@ -9,7 +9,7 @@ import { extname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import type { DetectionThresholds } from '../detect/types';
-import { ProfileName, RolloutMode, RunawayAction } from '../protocol/domain';
+import { ProfileName, RolloutMode, RunawayAction } from '../shared/protocol/domain';
 import { profileThresholds } from './profiles';
 import { DEFAULT_RESTART } from './restart';
 import type { EffectiveSettings, NumberInput, PolicyOverrides, RestartSettings } from './types';

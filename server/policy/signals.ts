@@ -1,7 +1,7 @@
 // Every signal's value and threshold as stored with each decision (SPEC §4),
 // whether or not a rule used it.
 import type { DetectionThresholds, SignalSnapshot } from '../detect/types';
-import type { SignalReading } from '../protocol/domain';
+import type { SignalReading } from '../shared/protocol/domain';
 
 function reading(
   name: string,

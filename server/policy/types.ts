@@ -1,7 +1,7 @@
 // The contract between the policy and the engine that carries out its
 // decisions. The policy is pure and stateful per run: it sees one
 // SignalSnapshot per tick and answers with a Verdict.
-import type { Action, ProfileName, RolloutMode, RuleResult, RunawayAction, SignalReading } from '../protocol/domain';
+import type { Action, ProfileName, RolloutMode, RuleResult, RunawayAction, SignalReading } from '../shared/protocol/domain';
 import type { DetectionThresholds } from '../detect/types';
 
 /** A number from a flag: as typed (a string, validated here) or already parsed. */

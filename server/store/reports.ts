@@ -1,6 +1,6 @@
 // What `flowforge incidents` and `flowforge timeline` print: plain tables
 // (or JSON with --json). The CLI reads the store and hands the results here.
-import type { Incident, TimelineEvent } from '../protocol/domain';
+import type { Incident, TimelineEvent } from '../shared/protocol/domain';
 import { renderTable, type Column } from '../util/table';
 import { formatClockTime, formatDuration } from './timeFormat';
 import type { Page } from './types';

@@ -6,7 +6,7 @@
 // bucket and the total of the counters (lines, bytes): both compose, so folding
 // coarse samples again gives the same answer as folding the raw ones, and a
 // runaway's peaks are never averaged away.
-import type { Sample } from '../protocol/domain';
+import type { Sample } from '../shared/protocol/domain';
 import type { Row, SqlDb } from './sqlDb';
 
 interface Tier {

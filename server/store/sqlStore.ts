@@ -12,13 +12,13 @@ import type {
   TimelineEvent,
   TimelineKind,
   Workspace,
-} from '../protocol/domain';
+} from '../shared/protocol/domain';
 import type { Clock, TimerHandle } from '../util/clock';
 import type { Logger } from '../util/logger';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { HeldLock } from './lock';
 import type { Saver } from './persist';
-import { redact, redactArgv, redactDeep } from './redact';
+import { redact, redactArgv, redactDeep } from '../shared/redact';
 import { applyRetention, initialRetentionState, type RetentionReport, type RetentionState } from './retention';
 import { capRunSamples, compactRunSamples, INSERT_SAMPLE, sampleFromRow, sampleParams } from './samples';
 import type { Row, SqlDb } from './sqlDb';

@@ -11,7 +11,7 @@ import type {
   TimelineEvent,
   TimelineKind,
   Workspace,
-} from '../protocol/domain';
+} from '../shared/protocol/domain';
 
 export interface Page<T> {
   items: T[];

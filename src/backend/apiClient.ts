@@ -30,8 +30,8 @@ import {
   type StartRunBody,
   type TimelineQuery,
   type WatchBody,
-} from '../../server/protocol/api';
-import type { Run } from '../../server/protocol/domain';
+} from '../../server/shared/protocol/api';
+import type { Run } from '../../server/shared/protocol/domain';
 
 /** Where the backend listens and the key it accepts. */
 export interface Endpoint {

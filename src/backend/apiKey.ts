@@ -2,7 +2,7 @@
 // (`flowforge.apiKey`), made on first use. When SecretStorage cannot be used
 // (no OS keyring on a Linux box), a key made for this session works as well:
 // it only has to live as long as the backend.
-import { generateApiKey } from '../../server/api/keys';
+import { generateApiKey, MIN_KEY_LENGTH } from '../../server/shared/apiKeyGen';
 import type { Logger } from '../../server/util/logger';
 
 export const API_KEY_SECRET = 'flowforge.apiKey';
@@ -24,7 +24,7 @@ function withTimeout<T>(p: PromiseLike<T>, what: string): Promise<T> {
 export async function loadApiKey(secrets: SecretStore, logger: Logger): Promise<string> {
   try {
     const existing = await withTimeout(secrets.get(API_KEY_SECRET), 'SecretStorage');
-    if (existing && existing.length >= 16 && !/\s/.test(existing)) return existing;
+    if (existing && existing.length >= MIN_KEY_LENGTH && !/\s/.test(existing)) return existing;
     const key = generateApiKey();
     await withTimeout(secrets.store(API_KEY_SECRET, key), 'SecretStorage');
     logger.info('generated a new FlowForge API key and kept it in VS Code SecretStorage');

@@ -1,7 +1,7 @@
 // The window's one subscription to the backend's event stream, fanned out to
 // everything that reacts to it (status bar, notifications, the incident panel,
 // task terminals). Events are checked with the shared schemas here, once.
-import { Sample, TimelineEvent } from '../../server/protocol/domain';
+import { Sample, TimelineEvent } from '../../server/shared/protocol/domain';
 import type { Logger } from '../../server/util/logger';
 import { TypedEmitter } from '../../server/util/typedEmitter';
 import type { EndpointSource } from './apiClient';

@@ -4,7 +4,7 @@
 // Free of 'vscode' so it can be tested with real processes.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { FromBackend, type InitMessage, type IpcLogLevel, type ToBackend } from '../../server/protocol/backendIpc';
+import { FromBackend, type InitMessage, type IpcLogLevel, type ToBackend } from '../../server/shared/protocol/backendIpc';
 import type { Logger } from '../../server/util/logger';
 import { TypedEmitter } from '../../server/util/typedEmitter';
 import type { Endpoint } from './apiClient';

@@ -1,7 +1,7 @@
 // The record inside a journal event (its `data`), checked against the schema
 // of its kind: the one place that turns a TimelineEvent into a typed record.
 import type { z } from 'zod';
-import { AuditEvent, Decision, Incident, LifecycleEvent, Run, type TimelineEvent, type TimelineKind } from '../../server/protocol/domain';
+import { AuditEvent, Decision, Incident, LifecycleEvent, Run, type TimelineEvent, type TimelineKind } from '../../server/shared/protocol/domain';
 
 const schemas = { run: Run, decision: Decision, incident: Incident, lifecycle: LifecycleEvent, audit: AuditEvent } as const;
 

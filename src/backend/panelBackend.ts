@@ -2,8 +2,8 @@
 // and the window's event stream. One incident's drill-down is composed from
 // its journal chain (GET /v1/timeline?incident_id=), the incident's newest
 // record, and its run with samples (GET /v1/runs/{id}).
-import { Decision, Incident, type Sample } from '../../server/protocol/domain';
-import type { IncidentDetail } from '../../server/protocol/panel';
+import { Decision, Incident, type Sample } from '../../server/shared/protocol/domain';
+import type { IncidentDetail } from '../../server/shared/protocol/panel';
 import type { BackendEvent, Disposable, IncidentQuery, PanelBackend, TimelineQuery } from '../panel/panelBackend';
 import { ApiError, type ApiClient } from './apiClient';
 import type { BackendEvents } from './backendEvents';

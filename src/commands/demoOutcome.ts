@@ -2,7 +2,7 @@
 // (free of 'vscode', unit-tested): when the runaway was caught, how high its
 // CPU went, whether the restarted attempt recovered, and whether the healthy
 // build was left alone.
-import type { AuditEvent, Run } from '../../server/protocol/domain';
+import type { AuditEvent, Run } from '../../server/shared/protocol/domain';
 
 export interface DemoJob {
   jobId: string;

@@ -2,7 +2,7 @@
 // supervised jobs (running ones; for a restart also recently ended ones), then
 // the API call, with the result told in words.
 import * as vscode from 'vscode';
-import type { Run } from '../../server/protocol/domain';
+import type { Run } from '../../server/shared/protocol/domain';
 import type { ApiClient } from '../backend/apiClient';
 import { restartRun } from '../notifications/interventionNotifier';
 

@@ -4,7 +4,7 @@
 // build alone, and the outcome is shown with a way to the incident.
 import { homedir } from 'node:os';
 import * as vscode from 'vscode';
-import { HEALTHY_BUILD, RUNAWAY_AGENT } from '../../server/cli/demoJobs';
+import { HEALTHY_BUILD, RUNAWAY_AGENT } from '../../server/shared/demoJobs';
 import type { ApiClient } from '../backend/apiClient';
 import type { BackendEvents } from '../backend/backendEvents';
 import { recordOf } from '../backend/journal';

@@ -3,7 +3,7 @@
 // restart budget, or only alerted (protection off, onRunaway alert, shadow
 // mode). At most one notification per job and severity in a while, so a
 // flapping job cannot flood the window.
-import type { AuditEvent, Incident, Run } from '../../server/protocol/domain';
+import type { AuditEvent, Incident, Run } from '../../server/shared/protocol/domain';
 import { headline } from '../tasks/runOutcome';
 
 export interface Intervention {

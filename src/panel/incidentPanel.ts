@@ -4,8 +4,8 @@
 //   context.subscriptions.push(IncidentPanel.register(context, backend, logger));
 //   ... IncidentPanel.createOrShow(context.extensionUri, backend, { incidentId, logger });
 import * as vscode from 'vscode';
-import { PanelState, type HostCommandName } from '../../server/protocol/panel';
-import { PANEL_VIEW_TYPE } from '../../server/protocol/panelDefaults';
+import { PanelState, type HostCommandName } from '../../server/shared/protocol/panel';
+import { PANEL_VIEW_TYPE } from '../../server/shared/protocol/panelDefaults';
 import { silentLogger, type Logger } from '../../server/util/logger';
 import type { PanelBackend } from './panelBackend';
 import { newNonce, renderPanelHtml } from './panelHtml';

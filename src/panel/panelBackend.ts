@@ -1,8 +1,8 @@
 // What the incident panel needs from the backend. The extension implements it
 // with the /v1 API client (and the SSE stream for `onEvent`); tests implement it
 // in memory. The panel never talks to the API any other way.
-import type { Incident, TimelineEvent, TimelineKind } from '../../server/protocol/domain';
-import type { IncidentDetail, IncidentPage, TimelinePage } from '../../server/protocol/panel';
+import type { Incident, TimelineEvent, TimelineKind } from '../../server/shared/protocol/domain';
+import type { IncidentDetail, IncidentPage, TimelinePage } from '../../server/shared/protocol/panel';
 
 export type { Incident, IncidentDetail, IncidentPage, TimelineEvent, TimelinePage };
 

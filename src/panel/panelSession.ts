@@ -2,7 +2,7 @@
 // tests: validates what the webview sends, asks the backend, answers, and
 // relays live backend events. One session per open panel.
 import type { Logger } from '../../server/util/logger';
-import { Incident, type TimelineEvent } from '../../server/protocol/domain';
+import { Incident, type TimelineEvent } from '../../server/shared/protocol/domain';
 import {
   PanelEvent,
   WebviewToHost,
@@ -11,8 +11,8 @@ import {
   type IncidentDetail,
   type PanelState,
   type WebviewCommand,
-} from '../../server/protocol/panel';
-import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE } from '../../server/protocol/panelDefaults';
+} from '../../server/shared/protocol/panel';
+import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE } from '../../server/shared/protocol/panelDefaults';
 import type { BackendEvent, Disposable, PanelBackend } from './panelBackend';
 
 /** What the session needs from the panel it lives in. */

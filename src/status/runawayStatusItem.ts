@@ -3,7 +3,7 @@
 // the job) when an incident opens. Its tooltip tells the latest incident; a
 // click opens the incidents. Driven by the event stream, seeded by a GET.
 import * as vscode from 'vscode';
-import type { Incident } from '../../server/protocol/domain';
+import type { Incident } from '../../server/shared/protocol/domain';
 import type { Logger } from '../../server/util/logger';
 import type { ApiClient } from '../backend/apiClient';
 import type { BackendEvents } from '../backend/backendEvents';

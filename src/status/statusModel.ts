@@ -2,7 +2,7 @@
 // records (free of 'vscode', so it is unit-tested): idle, the number of
 // supervised jobs, or a runaway naming the job from the moment an incident
 // opens until the person looks at it (or a while has passed).
-import type { AuditEvent, Incident, Run } from '../../server/protocol/domain';
+import type { AuditEvent, Incident, Run } from '../../server/shared/protocol/domain';
 
 export type BackendState = 'starting' | 'ready' | 'restarting';
 

@@ -5,7 +5,7 @@
 // open) and shows the part the live stream does not repeat: the snapshot's
 // lines up to where the first live lines begin. The live stream may have
 // started in the middle of a line; the snapshot's last line may be partial.
-import { displayLine } from '../../server/api/outputHub';
+import { displayLine } from '../../server/shared/displayLine';
 
 export interface OutputSnapshot {
   lines: string[];

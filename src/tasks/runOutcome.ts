@@ -2,7 +2,7 @@
 // FlowForge steps in (text from the backend's records), and the exit code the
 // task ends with (the same rules as `flowforge run`, SPEC §9).
 import { constants } from 'node:os';
-import type { AuditEvent, Decision, Incident, Run } from '../../server/protocol/domain';
+import type { AuditEvent, Decision, Incident, Run } from '../../server/shared/protocol/domain';
 
 const RED = '\x1b[1;31m';
 const YELLOW = '\x1b[1;33m';

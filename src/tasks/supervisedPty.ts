@@ -6,9 +6,9 @@
 // with the job's exit code. Closing the terminal stops the job.
 import type * as vscode from 'vscode';
 import type { z } from 'zod';
-import type { StartRunBody } from '../../server/protocol/api';
-import { StreamOutput } from '../../server/protocol/api';
-import { TimelineEvent, type Incident, type Run } from '../../server/protocol/domain';
+import type { StartRunBody } from '../../server/shared/protocol/api';
+import { StreamOutput } from '../../server/shared/protocol/api';
+import { TimelineEvent, type Incident, type Run } from '../../server/shared/protocol/domain';
 import type { Logger } from '../../server/util/logger';
 import type { ApiClient, EndpointSource } from '../backend/apiClient';
 import type { BackendEvents, Unsubscribe } from '../backend/backendEvents';

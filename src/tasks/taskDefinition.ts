@@ -5,8 +5,8 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import type { StartRunBody } from '../../server/protocol/api';
-import { ProfileName, RolloutMode, RunawayAction } from '../../server/protocol/domain';
+import type { StartRunBody } from '../../server/shared/protocol/api';
+import { ProfileName, RolloutMode, RunawayAction } from '../../server/shared/protocol/domain';
 import type { FolderSettings } from '../config';
 
 export const TASK_TYPE = 'flowforge';

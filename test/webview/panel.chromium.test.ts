@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { PANEL_VIEW_TYPE } from '../../server/protocol/panelDefaults';
+import { PANEL_VIEW_TYPE } from '../../server/shared/protocol/panelDefaults';
 import { FakeBackend } from './harness/fakeBackend';
 import { HOSTILE_LINE, makeIncident, makeSamples, REPEATED_TEMPLATE, T0 } from './harness/fixtures';
 import { focusedMark, markKeyboardTargets, measureTextContrast } from './harness/pageChecks';

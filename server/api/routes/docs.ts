@@ -1,6 +1,6 @@
 // GET /v1/openapi.json: the API description, from the live route table.
 import { z } from 'zod';
-import { EmptyQuery } from '../../protocol/api';
+import { EmptyQuery } from '../../shared/protocol/api';
 import { buildOpenApi } from '../openapi';
 import { ok } from '../reply';
 import { route, type AnyRoute } from '../routeTable';

@@ -1,6 +1,6 @@
 // Liveness, readiness and metrics.
 import type { Response } from 'express';
-import { EmptyQuery, Healthz, Readyz } from '../../protocol/api';
+import { EmptyQuery, Healthz, Readyz } from '../../shared/protocol/api';
 import { ok } from '../reply';
 import { route, type AnyRoute } from '../routeTable';
 import type { ApiServices } from '../services';

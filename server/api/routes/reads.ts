@@ -13,8 +13,8 @@ import {
   TimelineQuery,
   WorkerLifecycle,
   STREAM_EVENTS,
-} from '../../protocol/api';
-import type { TimelineEvent } from '../../protocol/domain';
+} from '../../shared/protocol/api';
+import type { TimelineEvent } from '../../shared/protocol/domain';
 import type { Principal } from '../keys';
 import { ownerScope } from '../owners';
 import { badRequest, notFound } from '../problems';

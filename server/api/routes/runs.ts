@@ -20,8 +20,8 @@ import {
   WatchBody,
   EmptyQuery,
   PAGE_LIMIT_DEFAULT,
-} from '../../protocol/api';
-import type { Run } from '../../protocol/domain';
+} from '../../shared/protocol/api';
+import type { Run } from '../../shared/protocol/domain';
 import { forbidden } from '../problems';
 import { ok, type Reply } from '../reply';
 import { route, type AnyRoute } from '../routeTable';

@@ -13,7 +13,7 @@ import {
   WorkspaceResult,
   WorkspaceStatus,
   WorkspaceUnregistered,
-} from '../../protocol/api';
+} from '../../shared/protocol/api';
 import { ok } from '../reply';
 import { route, type AnyRoute } from '../routeTable';
 import { actorOf, type ApiServices } from '../services';

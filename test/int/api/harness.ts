@@ -1,7 +1,8 @@
 // A real engine (in-memory store, real processes) behind a real API server on
 // 127.0.0.1, and a small HTTP client that can send any Host, Origin or body.
 import { request as httpRequest, Agent } from 'node:http';
-import { startApiServer, generateApiKey, type ApiServer, type ApiServerOptions } from '../../../server/api';
+import { startApiServer, type ApiServer, type ApiServerOptions } from '../../../server/api';
+import { generateApiKey } from '../../../server/shared/apiKeyGen';
 import { Engine, type EngineOptions } from '../../../server/engine/engine';
 import { openStore } from '../../../server/store';
 import type { EvidenceStore } from '../../../server/store/types';

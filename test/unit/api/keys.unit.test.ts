@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { AuthThrottle } from '../../../server/api/authThrottle';
-import { bearerToken, generateApiKey, keyFingerprint, KeyRing, ApiKeyError } from '../../../server/api/keys';
+import { bearerToken, keyFingerprint, KeyRing, ApiKeyError } from '../../../server/api/keys';
+import { generateApiKey } from '../../../server/shared/apiKeyGen';
 import { FakeClock } from '../../../server/util/clock';
 
 describe('api keys', () => {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { OutputHub, displayLine } from '../../../server/api/outputHub';
+import { OutputHub } from '../../../server/api/outputHub';
+import { displayLine } from '../../../server/shared/displayLine';
 import { sseComment, sseFrame } from '../../../server/api/sse';
 
 const chunk = (run_id: string, stream: 'stdout' | 'stderr', text: string | Buffer) => ({

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { ApiProblem } from '../../../server/api/problems';
 import { parseInput } from '../../../server/api/validate';
 import { canonicalJson, checkIdempotencyKey, IdempotencyLedger, requestHash } from '../../../server/api/idempotency';
-import { InputBody, LinesBody, ProcessActionBody, RunsQuery, StartRunBody, TimelineQuery } from '../../../server/protocol/api';
+import { InputBody, LinesBody, ProcessActionBody, RunsQuery, StartRunBody, TimelineQuery } from '../../../server/shared/protocol/api';
 import { openStore } from '../../../server/store';
 import { FakeClock } from '../../../server/util/clock';
 

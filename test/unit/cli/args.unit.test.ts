@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { numberFlag, parse, selfCommand, UsageError } from '../../../server/cli/args';
+import { numberFlag, parse, selfCommand, UsageError } from '../../../server/util/args';
 
 describe('cli/args', () => {
   it('splits our flags from the job command at --, and names a bad flag', () => {

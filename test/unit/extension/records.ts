@@ -1,5 +1,5 @@
 // Records for the extension's unit tests: a run and an incident with sensible defaults.
-import type { Decision, Incident, Run } from '../../../server/protocol/domain';
+import type { Decision, Incident, Run } from '../../../server/shared/protocol/domain';
 
 export function run(over: Partial<Run> = {}): Run {
   return {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import type { AuditEvent } from '../../../server/protocol/domain';
+import type { AuditEvent } from '../../../server/shared/protocol/domain';
 import { InterventionTracker, QUIET_MS } from '../../../src/notifications/interventions';
 import { ALARM_MS, StatusModel } from '../../../src/status/statusModel';
 import { incident, run } from './records';

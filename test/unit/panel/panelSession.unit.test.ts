@@ -2,8 +2,8 @@
 // the webview sends, the ready handshake and full state, Stop/Restart results,
 // and how live backend events are relayed.
 import assert from 'node:assert/strict';
-import type { HostToWebview } from '../../../server/protocol/panel';
-import { DEFAULT_PANEL_STATE } from '../../../server/protocol/panelDefaults';
+import type { HostToWebview } from '../../../server/shared/protocol/panel';
+import { DEFAULT_PANEL_STATE } from '../../../server/shared/protocol/panelDefaults';
 import { createLogger } from '../../../server/util/logger';
 import { PanelSession } from '../../../src/panel/panelSession';
 import { FakeBackend } from '../../webview/harness/fakeBackend';

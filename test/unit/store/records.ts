@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditEvent, Decision, Incident, LifecycleEvent, Run, Sample } from '../../../server/protocol/domain';
+import type { AuditEvent, Decision, Incident, LifecycleEvent, Run, Sample } from '../../../server/shared/protocol/domain';
 
 let counter = 0;
 const nextId = (prefix: string) => `${prefix}_${(++counter).toString().padStart(6, '0')}`;

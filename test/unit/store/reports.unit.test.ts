@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { formatIncidents, formatTimeline } from '../../../server/store/reports';
 import { formatClockTime, formatDuration, fileTimestamp } from '../../../server/store/timeFormat';
-import type { TimelineEvent } from '../../../server/protocol/domain';
+import type { TimelineEvent } from '../../../server/shared/protocol/domain';
 import { makeIncident, makeRun } from './records';
 
 const NOW = new Date(2026, 10, 21, 15, 0, 0).getTime();

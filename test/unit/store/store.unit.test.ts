@@ -3,7 +3,7 @@ import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClock } from '../../../server/util/clock';
 import { InvalidCursorError, openStore, openStoreReadOnly, REDACTED, type SqlEvidenceStore } from '../../../server/store';
-import type { TimelineEvent } from '../../../server/protocol/domain';
+import type { TimelineEvent } from '../../../server/shared/protocol/domain';
 import { makeAudit, makeDecision, makeIncident, makeLifecycle, makeRun, makeSample, tempStorePath } from './records';
 
 const memoryStore = async (clock = new FakeClock()) => (await openStore({ path: null, clock })).store;

@@ -1,8 +1,8 @@
 // An in-memory PanelBackend: pages with opaque cursors like the /v1 API,
 // Stop/Restart that change the run and journal an audit row with the actor,
 // and live events the test emits. It records every call.
-import type { Decision, Incident, Run, Sample, TimelineEvent } from '../../../server/protocol/domain';
-import type { IncidentDetail } from '../../../server/protocol/panel';
+import type { Decision, Incident, Run, Sample, TimelineEvent } from '../../../server/shared/protocol/domain';
+import type { IncidentDetail } from '../../../server/shared/protocol/panel';
 import type {
   BackendEvent,
   IncidentQuery,

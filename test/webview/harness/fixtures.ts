@@ -9,7 +9,7 @@ import type {
   Run,
   Sample,
   TimelineEvent,
-} from '../../../server/protocol/domain';
+} from '../../../server/shared/protocol/domain';
 
 /** A fixed "now" so screenshots and assertions do not depend on the clock. */
 export const T0 = Date.UTC(2026, 10, 21, 9, 30, 0);

@@ -3,7 +3,7 @@
 // through a Playwright binding, the session's answers are posted back with
 // window.postMessage, like VS Code relays them. Everything crossing is recorded.
 import type { Browser, Page } from 'playwright-core';
-import { PanelState, type HostToWebview } from '../../../server/protocol/panel';
+import { PanelState, type HostToWebview } from '../../../server/shared/protocol/panel';
 import { createLogger, type Logger } from '../../../server/util/logger';
 import { PanelSession } from '../../../src/panel/panelSession';
 import type { FakeBackend } from './fakeBackend';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { redact, redactArgv, redactDeep, REDACTED } from '../../../server/store/redact';
+import { redact, redactArgv, redactDeep, REDACTED } from '../../../server/shared/redact';
 
 // Secrets below are assembled at run time so that no real-looking token sits in the repo.
 const rep = (s: string, n: number) => s.repeat(n);
