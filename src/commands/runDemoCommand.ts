@@ -1,4 +1,4 @@
-// `FlowForge: Run Demo`: the CLI demo's two jobs (server/cli/demoJobs.ts), an
+// `FlowForge: Run Demo`: the CLI demo's two jobs (server/shared/demoJobs.ts), an
 // agent stuck in a loop and a healthy build, started through the API with
 // VS Code's own Node; FlowForge catches and restarts the runaway, leaves the
 // build alone, and the outcome is shown with a way to the incident.

@@ -107,7 +107,7 @@ const negatives: string[] = [
   'mkdir -p build/out && ssh -p 2222 host',
 ];
 
-describe('store/redact', () => {
+describe('shared/redact', () => {
   describe('redact: secrets are removed', () => {
     it('covers at least 30 positive cases', () => assert.ok(positives.length >= 30));
     for (const c of positives) {
