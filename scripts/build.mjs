@@ -16,6 +16,8 @@ const nodeTargets = [
   { in: 'src/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
   { in: 'server/backend.ts', out: 'dist/backend.js' },
   { in: 'server/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  // `flowforge hook` alone: agents run it on every tool call, so it loads nothing else.
+  { in: 'server/hook.ts', out: 'dist/hook.js', banner: '#!/usr/bin/env node' },
 ];
 const browserTargets = [{ in: 'webview/main.ts', out: 'media/webview/panel.js' }];
 
@@ -57,6 +59,9 @@ function copyAssets() {
   mkdirSync(join(root, 'dist'), { recursive: true });
   // sql.js looks for its wasm beside the bundle that loads it.
   copyFileSync(join(root, 'node_modules/sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
+  // The shell fast path of `flowforge hook` (answers without starting Node when no FlowForge is around).
+  copyFileSync(join(root, 'scripts/flowforge-hook.sh'), join(root, 'dist/flowforge-hook'));
+  chmodSync(join(root, 'dist/flowforge-hook'), 0o755);
   const codicons = join(root, 'node_modules/@vscode/codicons/dist');
   if (existsSync(join(root, browserTargets[0].in)) && existsSync(codicons)) {
     const out = join(root, 'media/webview/codicons');

@@ -12,7 +12,9 @@ Usage:
   flowforge serve [--api-port N]          run the backend and its /v1 API in the foreground
   flowforge incidents [--json]            list recorded incidents
   flowforge timeline [--incident ID]      everything FlowForge did (or one incident's chain)
-  flowforge bench <corpus|overhead|store|api|detector>   benchmarks
+  flowforge hook <claude|gemini|codex>    answer an agent's hook (see docs/agents.md)
+  flowforge agent setup <agent> [--user|--project] [--print]   add FlowForge's hooks to an agent's settings
+  flowforge bench <corpus|overhead|store|api|detector|hooks|agents>   benchmarks
 
 Common flags: --db PATH (evidence store), --help`;
 
@@ -25,6 +27,8 @@ const commands: Record<string, () => Promise<Command>> = {
   incidents: async () => (await import('./cli/readCommands')).incidentsCommand,
   timeline: async () => (await import('./cli/readCommands')).timelineCommand,
   bench: async () => (await import('./cli/benchCommand')).benchCommand,
+  hook: async () => (await import('./agents/hookClient')).hookCommand,
+  agent: async () => (await import('./agents/agentSetup')).agentCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
