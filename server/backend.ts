@@ -11,6 +11,8 @@ import { ApiConfigError, startApiServer, type ApiServer } from './api';
 import { openSession, type Session } from './cli/session';
 import { FromBackend, ToBackend, type InitMessage, type IpcLogLevel } from './shared/protocol/backendIpc';
 import { redact } from './shared/redact';
+import { isOwnSecretVar } from './supervisor/childEnv';
+import { scrubInitialEnvironment } from './util/initialEnvironment';
 import { createLogger, type Logger } from './util/logger';
 
 const INIT_TIMEOUT_MS = 15_000;
@@ -106,6 +108,9 @@ async function main(): Promise<void> {
   }
   let level: IpcLogLevel = 'info';
   const logger = ipcLogger(() => level);
+  // The editor's environment may hold a FlowForge key; jobs can read this process's initial block.
+  const scrub = scrubInitialEnvironment(isOwnSecretVar);
+  if (scrub.failure) logger.warn(`${scrub.failure}; jobs may read FlowForge keys from the backend's environment`);
   const backend = new Backend(logger);
   process.on('disconnect', () => void backend.shutdown('the VS Code window went away (IPC channel closed)'));
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void backend.shutdown(`received ${sig}`));

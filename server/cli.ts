@@ -3,6 +3,8 @@ import { UsageError } from './util/args';
 import { runCommand } from './cli/runCommand';
 import { SettingsError } from './policy';
 import { StoreLockedError } from './store';
+import { isOwnSecretVar } from './supervisor/childEnv';
+import { scrubInitialEnvironment } from './util/initialEnvironment';
 
 const HELP = `flowforge — a guardrail for long-running scripts and AI-agent jobs
 
@@ -32,6 +34,9 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
+  // Before anything starts a job: a job can read this process's initial environment.
+  const scrub = scrubInitialEnvironment(isOwnSecretVar);
+  if (scrub.failure) process.stderr.write(`flowforge: warning: ${scrub.failure}; jobs may read FlowForge keys from this process's environment\n`);
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(HELP + '\n');

@@ -1,6 +1,7 @@
 // Serving the API: loopback only (127.0.0.1; anything else is refused with a
 // clear error), no timeout that cuts streams, a discovery file (0600) that
-// tells local clients where to connect, and a clean close.
+// tells local clients where to connect — never a key: a supervised job runs as
+// the same user and can read it — and a clean close.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -16,8 +17,6 @@ export interface ApiServerOptions extends ApiOptions {
   host?: string;
   /** Where to write `{url, port, pid, started_at}` (mode 0600); removed on close. */
   discoveryFile?: string;
-  /** Also written to the discovery file; only for a key generated for this process (see docs/api.md). */
-  discoveryKey?: string;
   /** Time to receive a whole request (not the response: streams are not cut). Default 30 s. */
   requestTimeoutMs?: number;
 }
@@ -34,7 +33,6 @@ export interface DiscoveryInfo {
   port: number;
   pid: number;
   started_at: number;
-  key?: string;
 }
 
 function checkHost(host: string | undefined): void {
@@ -95,7 +93,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   server.on('request', api.app);
   const url = `http://${LOOPBACK_HOST}:${port}`;
   if (opts.discoveryFile) {
-    writeDiscoveryFile(opts.discoveryFile, { url, port, pid: process.pid, started_at: Date.now(), ...(opts.discoveryKey ? { key: opts.discoveryKey } : {}) });
+    writeDiscoveryFile(opts.discoveryFile, { url, port, pid: process.pid, started_at: Date.now() });
   }
   let closing: Promise<void> | null = null;
   const close = () =>

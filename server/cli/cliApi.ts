@@ -4,8 +4,10 @@
 //   FLOWFORGE_API_KEY    admin key (named "admin")
 //   FLOWFORGE_READ_KEY   optional read-only key (named "read")
 //   FLOWFORGE_SUBMIT_KEY optional submit key (named "submit")
-// Jobs never inherit these variables (server/supervisor/childEnv.ts).
-import { readdirSync, rmSync } from 'node:fs';
+// Jobs never inherit these variables (server/supervisor/childEnv.ts), and the
+// CLI wipes them from its own initial environment block at start
+// (server/util/initialEnvironment.ts), which a job could read through /proc.
+import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ApiConfigError, ApiKeyError, startApiServer, type ApiKey, type ApiServer } from '../api';
 import { generateApiKey } from '../shared/apiKeyGen';
@@ -65,7 +67,7 @@ export function pruneStaleDiscovery(dir: string): void {
 }
 
 /** Starts the API for a CLI session; configuration problems become usage errors with their message. */
-export async function serveCliApi(session: Session, options: { port: number; kind: 'serve' | 'run'; allowedOrigins?: string[]; withKeyInDiscovery: boolean }): Promise<{ server: ApiServer; keys: EnvKeys; discoveryFile: string }> {
+export async function serveCliApi(session: Session, options: { port: number; kind: 'serve' | 'run'; allowedOrigins?: string[] }): Promise<{ server: ApiServer; keys: EnvKeys; discoveryFile: string }> {
   const keys = apiKeysFromEnv();
   const discoveryFile = discoveryFileFor(options.kind);
   if (options.kind === 'run') pruneStaleDiscovery(dirname(discoveryFile));
@@ -77,7 +79,6 @@ export async function serveCliApi(session: Session, options: { port: number; kin
       logger: session.logger,
       allowedOrigins: options.allowedOrigins,
       discoveryFile,
-      discoveryKey: options.withKeyInDiscovery ? (keys.generated ?? undefined) : undefined,
     });
     return { server, keys, discoveryFile };
   } catch (err) {
@@ -87,14 +88,32 @@ export async function serveCliApi(session: Session, options: { port: number; kin
 }
 
 /**
- * `flowforge run`'s API: the key is FLOWFORGE_API_KEY, or one generated and
- * written only to the 0600 discovery file (never printed).
+ * `flowforge run`'s API: the key is FLOWFORGE_API_KEY, or one generated for
+ * this process and shown once on the controlling terminal. Never on stdout or
+ * stderr (they carry the job's output and are often a file or a pipe, which the
+ * job, running as the same user, could read through /proc/$PPID/fd) and never
+ * in a file.
  */
 export async function startCliApi(session: Session, port: number, quiet: boolean): Promise<CliApi | null> {
-  const { server, keys, discoveryFile } = await serveCliApi(session, { port, kind: 'run', withKeyInDiscovery: true });
-  if (!quiet) {
-    const where = keys.generated ? `key in ${discoveryFile}` : 'key: FLOWFORGE_API_KEY';
-    session.logger.info(`API on ${server.url} (${where})`);
+  const { server, keys } = await serveCliApi(session, { port, kind: 'run' });
+  if (!keys.generated) {
+    if (!quiet) session.logger.info(`API on ${server.url} (admin key from FLOWFORGE_API_KEY)`);
+  } else if (!showOnTerminal(`flowforge: API on ${server.url} (admin key, shown once, not stored: ${keys.generated})\n`)) {
+    session.logger.warn(`API on ${server.url}, but there is no terminal to show its generated key on: set FLOWFORGE_API_KEY to call it`);
   }
   return { port: server.port, url: server.url, close: () => server.close() };
+}
+
+/** Writes to the controlling terminal (what other processes cannot read back); false when there is none. */
+function showOnTerminal(text: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync('/dev/tty', 'w');
+    writeSync(fd, text);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

@@ -46,7 +46,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const session = await openSession({ dbPath: str(values, 'db'), quiet });
   try {
     const stopped = untilSignal();
-    const { server, keys, discoveryFile } = await serveCliApi(session, { port, kind: 'serve', allowedOrigins, withKeyInDiscovery: false });
+    const { server, keys, discoveryFile } = await serveCliApi(session, { port, kind: 'serve', allowedOrigins });
     process.stdout.write(`FlowForge API: ${server.url}/v1\n`);
     if (keys.generated) process.stdout.write(`API key (admin; shown once, not stored): ${keys.generated}\n`);
     if (!quiet) {

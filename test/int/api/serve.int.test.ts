@@ -78,12 +78,13 @@ describe('flowforge serve / run --api-port', function () {
     assert.match(serve.err(), /at least 16 characters/);
   });
 
-  it('run --api-port 0: serves the API while the job runs, key only in the 0600 discovery file', async () => {
+  it('run --api-port 0: serves the API while the job runs, the 0600 discovery file holds no key (a job could read it)', async () => {
     // A file left by a run that was killed outright is cleaned up by the next run.
     const stale = join(state, 'flowforge', 'api', 'run-999999.json');
     mkdirSync(dirname(stale), { recursive: true });
     writeFileSync(stale, '{}');
-    const run = cli(['run', '--api-port', '0', '--db', join(state, 'run.db'), '--', process.execPath, '-e', 'setTimeout(() => {}, 4000)'], env);
+    const key = `ffk_test_${Date.now()}_run_key`;
+    const run = cli(['run', '--api-port', '0', '--db', join(state, 'run.db'), '--', process.execPath, '-e', 'setTimeout(() => {}, 4000)'], { ...env, FLOWFORGE_API_KEY: key });
     try {
       const dir = join(state, 'flowforge', 'api');
       const file = await waitFor(() => existsSync(dir) && readdirSync(dir).find((f) => f.startsWith('run-') && f !== 'run-999999.json'), 30_000);
@@ -91,13 +92,15 @@ describe('flowforge serve / run --api-port', function () {
       const path = join(dir, file as string);
       assert.equal(statSync(path).mode & 0o777, 0o600);
       const info = JSON.parse(readFileSync(path, 'utf8'));
-      assert.match(info.key, /^ffk_/);
-      const runs = await get(`${info.url}/v1/runs`, info.key);
+      assert.equal(info.key, undefined, 'the discovery file holds a key');
+      assert.ok(!readFileSync(path, 'utf8').includes(key));
+      assert.equal((await get(`${info.url}/v1/runs`)).status, 401);
+      const runs = await get(`${info.url}/v1/runs`, key);
       assert.equal(runs.status, 200);
       assert.equal((runs.json as { items: { source: string }[] }).items[0]!.source, 'cli');
       assert.equal(await run.exit, 0, run.err());
-      assert.ok(!run.err().includes(info.key) && !run.out().includes(info.key), 'the key was printed');
-      assert.match(run.err(), /API on http:\/\/127\.0\.0\.1:\d+ \(key in /);
+      assert.ok(!run.err().includes(key) && !run.out().includes(key), 'the key was printed');
+      assert.match(run.err(), /API on http:\/\/127\.0\.0\.1:\d+ \(admin key from FLOWFORGE_API_KEY\)/);
       assert.equal(existsSync(path), false);
     } finally {
       run.child.kill('SIGKILL');
