@@ -10,7 +10,7 @@ import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateApiKey } from '../../../server/api';
+import { generateApiKey } from '../../../server/shared/apiKeyGen';
 import { FIXTURES, REPO, waitFor } from '../../helpers/processes';
 
 const PROBE = join(FIXTURES, 'keyProbe.js');
