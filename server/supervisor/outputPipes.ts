@@ -18,7 +18,7 @@ export interface OutputPipe {
   closeWriteEnd(): void;
 }
 
-function openFifo(path: string): OutputPipe {
+function openFifo(path: string, highWaterMark: number): OutputPipe {
   // Non-blocking read end first: opening the write end then never blocks.
   const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   const writeFd = openSync(path, constants.O_WRONLY);
@@ -27,7 +27,7 @@ function openFifo(path: string): OutputPipe {
     writeFd,
     // A small buffer: once it holds a gulp, reading stops and lines wait in the
     // pipe (64 KB). net.Socket passes this on to its stream; @types/node omits it.
-    reader: new Socket({ fd: readFd, readable: true, writable: false, readableHighWaterMark: 1024 } as SocketConstructorOpts),
+    reader: new Socket({ fd: readFd, readable: true, writable: false, readableHighWaterMark: highWaterMark } as SocketConstructorOpts),
     closeWriteEnd: () => {
       if (open) closeSync(writeFd);
       open = false;
@@ -36,16 +36,17 @@ function openFifo(path: string): OutputPipe {
 }
 
 /** Two pipes (stdout, stderr), or null where the platform cannot make them. */
-export function createOutputPipes(): [OutputPipe, OutputPipe] | null {
+export function createOutputPipes(opts: { highWaterMark?: number } = {}): [OutputPipe, OutputPipe] | null {
+  const highWaterMark = opts.highWaterMark ?? 1024;
   if (process.platform === 'win32') return null;
   const dir = mkdtempSync(join(tmpdir(), 'flowforge-pipes-'));
   try {
     const out = join(dir, 'stdout');
     const err = join(dir, 'stderr');
     execFileSync('mkfifo', ['-m', '600', out, err], { stdio: 'ignore' });
-    const first = openFifo(out);
+    const first = openFifo(out, highWaterMark);
     try {
-      return [first, openFifo(err)];
+      return [first, openFifo(err, highWaterMark)];
     } catch (e) {
       first.closeWriteEnd();
       first.reader.destroy();
