@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parse, UsageError } from '../cli/args';
+import { parse, UsageError } from '../util/args';
 import { HOOK_AGENTS, type HookAgent } from './hookTypes';
 
 interface AgentConfig {

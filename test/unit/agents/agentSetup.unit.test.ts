@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupAgent } from '../../../server/agents/agentSetup';
-import { UsageError } from '../../../server/cli/args';
+import { UsageError } from '../../../server/util/args';
 
 const CMD = "'/opt/ff/dist/flowforge-hook' claude";
 
