@@ -28,7 +28,7 @@ export interface EngineOptions {
 }
 
 export class Engine {
-  readonly events = new TypedEmitter<EngineEvents>();
+  readonly events: TypedEmitter<EngineEvents>;
   readonly store: EvidenceStore;
   readonly startedAt: number;
   private readonly jobs = new Map<string, JobController>();
@@ -54,6 +54,10 @@ export class Engine {
     this.store = opts.store;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? silentLogger;
+    // A listener that throws (an SSE client gone wrong, a printer) is logged; the job and the backend go on.
+    this.events = new TypedEmitter<EngineEvents>((err, event) =>
+      this.logger.error(`a listener of the engine's '${event}' event failed`, { error: (err as Error)?.stack ?? String(err) }),
+    );
     this.source = opts.processSource ?? defaultProcessSource();
     this.reaper = opts.reaper ?? null;
     this.judgeFactory = opts.judgeFactory ?? detectorJudge;

@@ -16,7 +16,7 @@ import { SupervisedProcess, type ExitInfo } from '../supervisor/supervisedProces
 import { stopTree, type StopResult } from '../supervisor/teardown';
 import { TreeTracker } from '../supervisor/treeTracker';
 import { WatchedProcess } from '../supervisor/watchedProcess';
-import type { Clock, TimerHandle } from '../util/clock';
+import { waitAtMost, type Clock, type TimerHandle } from '../util/clock';
 import { newId } from '../util/ids';
 import type { Logger } from '../util/logger';
 import type { TypedEmitter } from '../util/typedEmitter';
@@ -167,7 +167,7 @@ export class JobController {
     const token = newId('job', now);
     const judge = this.ctx.judgeFactory(this.spec.settings, run.id, now);
     const onOutput = (stream: StreamName) => (chunk: Buffer) => {
-      judge.observeOutput(stream, chunk, Date.now());
+      judge.observeOutput(stream, chunk, this.ctx.clock.now());
       this.ctx.events.emit('output', { run_id: run.id, job_id: this.jobId, stream, chunk });
     };
     const proc: JobProcess =
@@ -230,7 +230,8 @@ export class JobController {
       }
     }
     const stopResult = attempt.stopping ? await attempt.stopping : null;
-    await Promise.race([attempt.proc.outputDone, new Promise((r) => setTimeout(r, 300))]);
+    // An escaped descendant can hold the output pipes for ever: wait a little, then let go.
+    await waitAtMost(this.ctx.clock, attempt.proc.outputDone, 300);
     attempt.proc.releasePipes();
     this.forgetInReaper(attempt);
 
@@ -303,7 +304,7 @@ export class JobController {
     const reading = attempt.tracker.observe(snapshot);
     this.reportEscapees(attempt);
     attempt.judge.observeResources(reading);
-    const { snapshot: snap, verdict } = attempt.judge.evaluate(snapshot.t);
+    const { snapshot: snap, verdict } = attempt.judge.evaluate(snapshot.t, { protection: this.protectionOn });
     this.updatePeaks(attempt, snap, snapshot.t);
     this.ctx.recorder.sample({
       run_id: attempt.run.id,
@@ -349,18 +350,12 @@ export class JobController {
 
   // --------------------------------------------------------------- verdicts
 
-  /** Off (the workspace's protection was turned off): kill and restart verdicts become alerts. */
+  /** The workspace's protection, a policy input: off, the policy turns kill and restart verdicts into alerts. */
   setProtection(enabled: boolean): void {
     this.protectionOn = enabled;
   }
 
-  private withProtection(v: Verdict): Verdict {
-    if (this.protectionOn || (v.action !== 'kill' && v.action !== 'restart')) return v;
-    return { ...v, action: 'alert', enforced: false, reason: `${v.reason} (not acted on: protection is off for this workspace)` };
-  }
-
-  private handleVerdict(attempt: Attempt, judged: Verdict, snap: SignalSnapshot): void {
-    const verdict = this.withProtection(judged);
+  private handleVerdict(attempt: Attempt, verdict: Verdict, snap: SignalSnapshot): void {
     this.tally.noteVerdict(verdict, snap.t);
     this.incidents.track(attempt.run, verdict, snap);
     if (verdict.record) this.incidents.recordDecision(attempt.run, verdict);
@@ -511,7 +506,7 @@ export class JobController {
   feed(lines: string[], end?: { exitCode: number | null }): void {
     const attempt = this.current;
     if (!attempt) return;
-    if (lines.length) attempt.judge.observeOutput('stdout', Buffer.from(lines.join('\n') + '\n'), Date.now());
+    if (lines.length) attempt.judge.observeOutput('stdout', Buffer.from(lines.join('\n') + '\n'), this.ctx.clock.now());
     if (end && attempt.proc instanceof WatchedProcess) attempt.proc.end(end.exitCode);
   }
 

@@ -5,11 +5,13 @@ import type { ResourceReading, SignalSnapshot, StreamName } from '../detect/type
 import type { Verdict } from '../policy/types';
 import { Detector } from '../detect';
 import { PolicyEngine, type EffectiveSettings } from '../policy';
+import type { PolicyInputs } from '../policy/policyEngine';
 
 export interface Judge {
   observeOutput(stream: StreamName, chunk: Buffer, t: number): void;
   observeResources(reading: ResourceReading): void;
-  evaluate(t: number): { snapshot: SignalSnapshot; verdict: Verdict };
+  /** `inputs` carry what the policy weighs besides the signals (the workspace's protection). */
+  evaluate(t: number, inputs: PolicyInputs): { snapshot: SignalSnapshot; verdict: Verdict };
 }
 
 export type JudgeFactory = (settings: EffectiveSettings, runKey: string, startedAt: number) => Judge;
@@ -20,10 +22,10 @@ export const detectorJudge: JudgeFactory = (settings, runKey, startedAt) => {
   return {
     observeOutput: (stream, chunk, t) => detector.observeOutput(stream, chunk, t),
     observeResources: (reading) => detector.observeResources(reading),
-    evaluate: (t) => {
+    evaluate: (t, inputs) => {
       detector.flushPartial(t);
       const snapshot = detector.snapshot(t);
-      return { snapshot, verdict: policy.evaluate(snapshot) };
+      return { snapshot, verdict: policy.evaluate(snapshot, inputs) };
     },
   };
 };

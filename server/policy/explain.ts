@@ -12,6 +12,14 @@ function clip(s: string): string {
   return s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN - 1)}…` : s;
 }
 
+/** Said after the headline when a stop was held back, and why. */
+const HELD_BY_NOTE: Record<NonNullable<Verdict['heldBy']> | 'none', string> = {
+  none: '',
+  shadow: ' (shadow mode, nothing was stopped)',
+  canary: ' (canary: not enforced for this run)',
+  protection: ' (protection is off for this workspace, nothing was stopped)',
+};
+
 function headline(v: Verdict): string {
   if (!v.enforced) return v.intended === 'restart' ? 'FlowForge would have restarted this job' : 'FlowForge would have stopped this job';
   switch (v.action) {
@@ -28,7 +36,7 @@ function headline(v: Verdict): string {
 
 export function explainVerdict(v: Verdict, snap: SignalSnapshot): string[] {
   const [main, ...others] = v.findings;
-  const mode = !v.enforced ? (v.canaryBucket === null ? ' (shadow mode, nothing was stopped)' : ' (canary: not enforced for this run)') : '';
+  const mode = HELD_BY_NOTE[v.heldBy ?? 'none'];
   const lines = [`${headline(v)}${mode}: ${main ? `${main.title} — ${main.text}.` : v.reason}`];
   const loop = v.rules.some((r) => r.fired && (r.id === 'cpu_loop' || r.id === 'output_loop'));
   if (loop) {

@@ -1,15 +1,15 @@
 // One run's policy: a SignalSnapshot in, a Verdict out, once per tick. It
 // judges every rule, keeps how long each has held (tolerating a short dip),
 // picks the strongest action the rules earn, maps a runaway to what the task
-// asked for (kill, restart or alert), lets the rollout mode hold stops back,
-// and keeps episode bookkeeping. Pure apart from its own state: time comes
+// asked for (kill, restart or alert), lets the rollout mode and the
+// workspace's protection hold stops back, and keeps episode bookkeeping. Pure apart from its own state: time comes
 // from the snapshots.
 import { Stretch } from '../detect/stretch';
 import type { SignalSnapshot } from '../detect/types';
 import type { Action, RuleResult } from '../shared/protocol/domain';
 import { redact } from '../shared/redact';
 import { Episodes, severity } from './episodes';
-import { applyRollout, canaryBucket, heldBackPrefix } from './rollout';
+import { canaryBucket, enforce, heldBackReason } from './rollout';
 import { factorSummary, judgeRule, RULES, duration, ratio, type RuleEval, type RuleSpec } from './rules';
 import { signalReadings } from './signals';
 import type { EffectiveSettings, Verdict } from './types';
@@ -29,6 +29,14 @@ interface Judged {
 /** The one place evidence and templates are redacted before they leave the policy. */
 export const redactEvidence = (lines: readonly string[]): string[] => lines.map((l) => redact(l));
 
+/** What the policy is told besides the signals; it may change while a run lasts. */
+export interface PolicyInputs {
+  /** The workspace's protection: off, a stop the rules earn becomes an alert. */
+  protection: boolean;
+}
+
+export const PROTECTED: Readonly<PolicyInputs> = Object.freeze({ protection: true });
+
 export class PolicyEngine {
   private readonly timers = new Map<string, Stretch>();
   private readonly episodes = new Episodes();
@@ -41,7 +49,7 @@ export class PolicyEngine {
     this.bucket = canaryBucket(runKey);
   }
 
-  evaluate(snap: SignalSnapshot): Verdict {
+  evaluate(snap: SignalSnapshot, inputs: PolicyInputs = PROTECTED): Verdict {
     const judged = RULES.map((spec) => this.judge(spec, snap)).filter((j): j is Judged => j !== null);
     const fired = judged
       .filter((j) => j.action !== 'continue')
@@ -49,18 +57,19 @@ export class PolicyEngine {
     const top = fired[0] ?? null;
     const intended = top && top.action !== 'continue' ? this.earned(top.action) : 'continue';
     const { rollout } = this.settings;
-    const { action, enforced } = applyRollout(intended, rollout, this.bucket);
+    const { action, enforced, heldBy } = enforce(intended, { rollout, bucket: this.bucket, protection: inputs.protection });
     const step = this.episodes.step(snap.t, intended, top ? { kind: top.ev.spec.id, title: top.ev.spec.title } : null);
     const closest = judged.reduce<Judged | null>((m, j) => (!m || j.ev.confidence > m.ev.confidence ? j : m), null);
 
     const findings = fired.map((j) => ({ rule: j.ev.spec.id, title: j.ev.spec.title, text: this.describe(j, snap) }));
-    let reason = top ? findings.map((f) => `${f.title}: ${f.text}`).join('; also ') : noRuleReason(closest);
-    if (!enforced) reason = `${heldBackPrefix(intended, rollout, this.bucket)} ${reason}`;
+    const said = top ? findings.map((f) => `${f.title}: ${f.text}`).join('; also ') : noRuleReason(closest);
+    const reason = heldBackReason(said, intended, heldBy, rollout, this.bucket);
 
     return {
       action,
       intended,
       enforced,
+      heldBy,
       canaryBucket: rollout.mode === 'canary' ? this.bucket : null,
       record: step.record,
       notify: step.notify,

@@ -3,6 +3,7 @@
 // SignalSnapshot per tick and answers with a Verdict.
 import type { Action, ProfileName, RolloutMode, RuleResult, RunawayAction, SignalReading } from '../shared/protocol/domain';
 import type { DetectionThresholds } from '../detect/types';
+import type { HeldBy } from './rollout';
 
 /** A number from a flag: as typed (a string, validated here) or already parsed. */
 export type NumberInput = number | string;
@@ -28,8 +29,10 @@ export interface Verdict {
   action: Action;
   /** What the rules asked for before the rollout mode had its say. */
   intended: Action;
-  /** False when shadow/canary held a kill or restart back. */
+  /** False when shadow/canary or the workspace's protection held a kill or restart back. */
   enforced: boolean;
+  /** What held it back (null when enforced). */
+  heldBy: HeldBy;
   canaryBucket: number | null;
   /** Whether this verdict should be stored as a decision (continue verdicts are sampled). */
   record: boolean;

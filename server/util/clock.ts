@@ -51,4 +51,17 @@ export class FakeClock implements Clock {
   }
 }
 
+/** Waits for `p`, but no longer than `ms` on `clock` (then resolves without its value); the timer is cleared either way. */
+export async function waitAtMost(clock: Clock, p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: TimerHandle | null = null;
+  const timeout = new Promise<void>((resolve) => {
+    timer = clock.setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([p, timeout]);
+  } finally {
+    if (timer) clock.clearTimeout(timer);
+  }
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
