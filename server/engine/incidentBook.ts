@@ -5,14 +5,13 @@
 import type { SignalSnapshot } from '../detect/types';
 import type { EffectiveSettings } from '../policy';
 import type { Verdict } from '../policy/types';
-import type { Action, Decision, Incident, Run } from '../shared/protocol/domain';
+import { severity } from '../shared/protocol/actions';
+import type { Decision, Incident, Run } from '../shared/protocol/domain';
 import type { Clock } from '../util/clock';
 import { newId } from '../util/ids';
 import type { Recorder } from './recorder';
 
 export const firedRules = (v: Verdict): string[] => v.rules.filter((r) => r.fired).map((r) => r.id);
-
-const severity = (a: Action): number => ({ continue: 0, alert: 1, restart: 2, kill: 3 })[a];
 
 export class IncidentBook {
   private open: Incident | null = null;

@@ -2,6 +2,7 @@
 // is not `continue`, is updated while it lasts and closes after a calm spell.
 // This also decides what is worth storing (continue verdicts are sampled) and
 // what is worth telling a person (alerts back off while an episode lasts).
+import { severity } from '../shared/protocol/actions';
 import type { Action } from '../shared/protocol/domain';
 import type { Verdict } from './types';
 
@@ -24,8 +25,6 @@ export const DEFAULT_TIMING: EpisodeTiming = {
   firstRenotifyMs: 30_000,
   maxNotifyGapMs: 600_000,
 };
-
-export const severity = (a: Action): number => ({ continue: 0, alert: 1, restart: 2, kill: 2 })[a];
 
 interface Open {
   kind: string;

@@ -3,6 +3,7 @@
 // enforced: the run key's hash picks a bucket). Beside the rollout, the
 // workspace's protection: when a person turned it off, a stop the rules earned
 // becomes an alert. Only stopping actions are held back; alerts always go through.
+import { isStop } from '../shared/protocol/actions';
 import type { Action } from '../shared/protocol/domain';
 import { fnv1a32 } from '../util/ids';
 import type { RolloutSettings } from './types';
@@ -11,8 +12,6 @@ import type { RolloutSettings } from './types';
 export function canaryBucket(runKey: string): number {
   return fnv1a32(runKey || 'default-rollout-key') % 100;
 }
-
-export const isStop = (a: Action): boolean => a === 'kill' || a === 'restart';
 
 /** What held an intended stop back, if anything. */
 export type HeldBy = 'shadow' | 'canary' | 'protection' | null;

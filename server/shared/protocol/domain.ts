@@ -3,6 +3,7 @@
 // Defined once as zod schemas; the API, the extension and the webview (types
 // only) all use these. Every timestamp is epoch milliseconds.
 import { z } from 'zod';
+import { ACTION_SCALE } from './actions';
 
 export const ProfileName = z.enum(['light', 'standard', 'strict', 'agent']);
 export type ProfileName = z.infer<typeof ProfileName>;
@@ -11,8 +12,8 @@ export type ProfileName = z.infer<typeof ProfileName>;
 export const RunawayAction = z.enum(['alert', 'kill', 'restart']);
 export type RunawayAction = z.infer<typeof RunawayAction>;
 
-/** Every decision the policy can take. */
-export const Action = z.enum(['continue', 'alert', 'kill', 'restart']);
+/** Every decision the policy can take, mildest first (the severity scale lives in ./actions). */
+export const Action = z.enum(ACTION_SCALE);
 export type Action = z.infer<typeof Action>;
 
 export const RolloutMode = z.enum(['enforce', 'shadow', 'canary']);
