@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 /**
  * The reaper program. Plain JavaScript with no imports beyond Node built-ins.
  * Protocol (one command per line on stdin):
- *   G <pgid> / -G <pgid>            track or forget a process group
+ *   G <pgid> / -G <pgid>            track or forget a process group (its leader's start time is read on receipt)
  *   P <pid> <starttime> / -P <pid>  track or forget one process (escapees)
  *   T <token> / -T <token>          track or forget a job token (found in /proc/<pid>/environ)
  *   Q                               clean exit: kill nothing
@@ -16,44 +16,79 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export const REAPER_SOURCE = String.raw`
 'use strict';
 const fs = require('fs');
-const groups = new Set(), pids = new Map(), tokens = new Set();
+// Pids are reused: every target is checked against the /proc table just before
+// it is killed. A group is killed only while a member we can prove is in it
+// (its leader with the start time it had when reported, a tracked pid with its
+// start time, or a holder of a job token); the kernel never reuses a group id
+// that still has a member.
+const groups = new Map(), pids = new Map(), tokens = new Set();
 let buf = '', quit = false;
 process.title = 'flowforge-reaper';
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => {});
-function startTime(pid) {
-  try { const t = fs.readFileSync('/proc/' + pid + '/stat', 'latin1'); return t.slice(t.lastIndexOf(')') + 2).split(' ')[19]; }
-  catch { return null; }
+function stat(pid) {
+  try {
+    const t = fs.readFileSync('/proc/' + pid + '/stat', 'latin1');
+    const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0], ppid: Number(f[1]), pgid: Number(f[2]), start: f[19] };
+  } catch { return null; }
 }
+function startTime(pid) { const s = stat(pid); return s && s.state !== 'Z' ? s.start : null; }
 function kill(target) { try { process.kill(target, 'SIGKILL'); } catch {} }
+function table() {
+  const out = new Map();
+  let names = [];
+  try { names = fs.readdirSync('/proc'); } catch {}
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    const s = stat(n);
+    if (!s || s.state === 'Z') continue;
+    let token = false;
+    if (tokens.size) {
+      try {
+        const env = fs.readFileSync('/proc/' + n + '/environ', 'latin1');
+        for (const tok of tokens) if (env.includes('FLOWFORGE_JOB_TOKEN=' + tok)) { token = true; break; }
+      } catch {}
+    }
+    out.set(Number(n), Object.assign(s, { token }));
+  }
+  return out;
+}
 function sweep() {
   if (process.platform === 'win32') {
     for (const [pid] of pids) { try { require('child_process').execFileSync('taskkill', ['/T', '/F', '/PID', String(pid)]); } catch {} }
     return;
   }
-  for (const g of groups) kill(-g);
-  for (const [pid, st] of pids) if (process.platform !== 'linux' || startTime(pid) === st) kill(pid);
-  if (process.platform !== 'linux' || tokens.size === 0) return;
-  let names = [];
-  try { names = fs.readdirSync('/proc'); } catch {}
-  const parent = new Map();
-  for (const n of names) {
-    if (!/^\d+$/.test(n)) continue;
-    try {
-      const t = fs.readFileSync('/proc/' + n + '/stat', 'latin1');
-      parent.set(Number(n), Number(t.slice(t.lastIndexOf(')') + 2).split(' ')[1]));
-      const env = fs.readFileSync('/proc/' + n + '/environ', 'latin1');
-      for (const tok of tokens) if (env.includes('FLOWFORGE_JOB_TOKEN=' + tok)) { kill(Number(n)); break; }
-    } catch {}
+  if (process.platform !== 'linux') {
+    for (const [g] of groups) kill(-g);
+    for (const [pid] of pids) kill(pid);
+    return;
   }
-  // Descendants of tracked pids that were born after the last report.
-  for (const [pid, ppid] of parent) {
-    let p = ppid, hops = 0;
-    while (p > 1 && hops++ < 64) { if (pids.has(p)) { kill(pid); break; } p = parent.get(p) || 0; }
+  const procs = table();
+  const tracked = (pid, p) => pids.has(pid) && pids.get(pid) === p.start;
+  const known = (pid, p) => p.token || tracked(pid, p) || (groups.has(pid) && groups.get(pid) === p.start);
+  for (const [g] of groups) {
+    for (const [pid, p] of procs) {
+      if (p.pgid !== g || !known(pid, p)) continue;
+      if (startTime(pid) === p.start) kill(-g);
+      break;
+    }
+  }
+  for (const [pid, p] of procs) {
+    let ours = p.token || tracked(pid, p);
+    // Descendants of tracked pids that were born after the last report.
+    for (let q = p.ppid, hops = 0; !ours && q > 1 && hops < 64; hops++) {
+      const parent = procs.get(q);
+      if (!parent) break;
+      ours = tracked(q, parent);
+      q = parent.ppid;
+    }
+    if (ours && startTime(pid) === p.start) kill(pid);
   }
 }
 function handle(line) {
   const [cmd, a, b] = line.trim().split(' ');
-  if (cmd === 'G') groups.add(Number(a));
+  // The leader's start time now, while it is surely the process we were told about.
+  if (cmd === 'G') groups.set(Number(a), startTime(Number(a)));
   else if (cmd === '-G') groups.delete(Number(a));
   else if (cmd === 'P') pids.set(Number(a), b);
   else if (cmd === '-P') pids.delete(Number(a));
