@@ -62,6 +62,9 @@ async function killAndReap(c: ChildProcess): Promise<void> {
   const gone = new Promise((r) => c.once('exit', r));
   c.kill('SIGKILL');
   await gone;
+  // Start times count clock ticks (10 ms): a real wrap of the pid space takes far
+  // longer than one tick, so the stranger must not be born in the same tick.
+  await sleep(50);
 }
 
 describe('pid reuse: teardown and reaper never signal a stranger', function () {
@@ -114,6 +117,8 @@ describe('pid reuse: teardown and reaper never signal a stranger', function () {
     await waitFor(() => startTime(doomed.pid!) !== null && startTime(job.pid!) !== null, 5000);
     const reaper = spawn(process.execPath, ['-e', REAPER_SOURCE], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
     started.push(reaper);
+    // Running (it names itself once its program started), so it reads the list now.
+    await waitFor(() => readFileSync(`/proc/${reaper.pid}/cmdline`, 'latin1').startsWith('flowforge-reaper'), 10_000);
     reaper.stdin!.write(`G ${doomed.pid}\nG ${job.pid}\nT ${token}\n`);
     await sleep(300); // the reaper has read its list
 
