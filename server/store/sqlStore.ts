@@ -25,6 +25,7 @@ import type { Row, SqlDb } from './sqlDb';
 import type {
   EvidenceStore,
   IdempotencyRecord,
+  IncidentRecordDetail,
   JournalNote,
   Page,
   PageQuery,
@@ -409,6 +410,28 @@ export class SqlEvidenceStore implements EvidenceStore {
       [runId, incidentId, CHAIN_LIMIT],
     );
     return rows.reverse().map(toEvent);
+  }
+
+  /**
+   * The incident with everything its drill-down shows, in one read: its run,
+   * the run's newest `samples` samples, the incident's decisions and its chain
+   * (all oldest first). Null when there is no such incident.
+   */
+  incidentDetail(incidentId: string, samples: number): IncidentRecordDetail | null {
+    const incident = this.getIncident(incidentId);
+    if (!incident) return null;
+    const decisions = this.db.all(
+      `SELECT d.json FROM journal j JOIN decisions d ON d.seq = j.seq
+       WHERE j.incident_id = ? AND j.kind = 'decision' ORDER BY j.seq`,
+      [incidentId],
+    );
+    return {
+      incident,
+      run: this.getRun(incident.run_id),
+      samples: samples > 0 ? this.samples(incident.run_id, { limit: samples }) : [],
+      decisions: decisions.map((r) => parse<Decision>(r.json)),
+      chain: this.incidentChain(incidentId),
+    };
   }
 
   eventsAfter(after: number, limit: number): TimelineEvent[] {

@@ -79,6 +79,19 @@ export interface RetentionSettings {
   maxIdempotencyRecords: number;
 }
 
+/** Everything the drill-down of one incident shows (GET /v1/incidents/{id}). */
+export interface IncidentRecordDetail {
+  incident: Incident;
+  /** Null when retention already removed the run. */
+  run: Run | null;
+  /** The run's newest samples, oldest first. */
+  samples: Sample[];
+  /** The incident's decisions, oldest first. */
+  decisions: Decision[];
+  /** The incident's journal: its run's rows and its own, oldest first. */
+  chain: TimelineEvent[];
+}
+
 export interface EvidenceStore {
   // ---- writes (redaction is applied inside the store, whatever the caller did) ----
   /** Insert or update a run; appends a journal row only when `note` is given. */
@@ -110,6 +123,8 @@ export interface EvidenceStore {
   timeline(q: PageQuery & { kinds?: TimelineKind[]; run_id?: string; workspace_id?: string; owner?: string }): Page<TimelineEvent>;
   /** Everything about one incident: its run's lifecycle, decisions, the incident rows and audit events, oldest first. */
   incidentChain(incidentId: string): TimelineEvent[];
+  /** One incident's drill-down (incident, run, newest `samples` samples, decisions, chain) in one read; null when unknown. */
+  incidentDetail(incidentId: string, samples: number): IncidentRecordDetail | null;
   /** Journal rows with seq > after, oldest first (SSE replay). */
   eventsAfter(after: number, limit: number): TimelineEvent[];
   eventsByRequest(requestId: string, limit?: number): TimelineEvent[];

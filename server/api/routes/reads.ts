@@ -1,6 +1,9 @@
 // The evidence: incidents, the timeline (and one incident's chain), the
 // lifecycle of runs, everything one request caused, and the live stream.
 import {
+  IncidentDetail,
+  IncidentDetailQuery,
+  IncidentIdParams,
   IncidentPage,
   IncidentsQuery,
   LifecycleQuery,
@@ -44,6 +47,24 @@ export function readRoutes(s: ApiServices): AnyRoute[] {
       handle: (call) => {
         const owner = ownerScope(call.principal);
         return cachedPage(s, call, owner, () => s.store.listIncidents({ ...call.query, limit: call.query.limit ?? PAGE_LIMIT_DEFAULT, owner }));
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/incidents/:id',
+      operationId: 'getIncident',
+      summary: 'One incident with its run, the run’s newest samples, its decisions and its journal chain.',
+      description: 'Everything the drill-down shows, read from the store in one go: `samples` (default 300) newest samples of the run, the incident’s decisions and its chain, all oldest first. `run` is null when retention already removed the run.',
+      tag: 'evidence',
+      access: 'own',
+      params: IncidentIdParams,
+      query: IncidentDetailQuery,
+      responses: { 200: { description: 'The incident and its evidence.', schema: IncidentDetail } },
+      errors: [404],
+      handle: ({ params, query, principal }) => {
+        const detail = s.store.incidentDetail(params.id, query.samples ?? 300);
+        if (!detail || !s.owners.visible(principal, detail.incident.run_id)) throw notFound(`no incident with id '${params.id}'`);
+        return ok(detail);
       },
     }),
     route({

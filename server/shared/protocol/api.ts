@@ -4,6 +4,7 @@
 // are strict: an unknown field is an error that names it, never ignored.
 import { z } from 'zod';
 import {
+  Decision,
   Incident,
   Lifecycle,
   ProfileName,
@@ -74,6 +75,7 @@ export function pageOf<T extends z.ZodType>(item: T) {
 
 export const RunIdParams = z.strictObject({ id: Identifier.describe('A run id.') });
 export const WorkspaceIdParams = z.strictObject({ id: Identifier.describe('A workspace id.') });
+export const IncidentIdParams = z.strictObject({ id: Identifier.describe('An incident id.') });
 export const RequestIdParams = z.strictObject({ request_id: RequestId.describe('The X-Request-Id of an earlier request.') });
 
 // ------------------------------------------------------------------ queries
@@ -95,6 +97,12 @@ export const RunDetailQuery = z.strictObject({
 
 export const RunOutputQuery = z.strictObject({
   limit: queryInt(1, 200).optional().describe('How many of the newest lines (default 200).'),
+});
+
+/** The most samples one incident detail carries (one a second: well over an hour). */
+export const INCIDENT_SAMPLES_MAX = 5000;
+export const IncidentDetailQuery = z.strictObject({
+  samples: queryInt(0, INCIDENT_SAMPLES_MAX).optional().describe("How many of the run's newest samples to include (default 300)."),
 });
 
 export const IncidentsQuery = z.strictObject({
@@ -266,6 +274,20 @@ export type Readyz = z.infer<typeof Readyz>;
 export const RunPage = pageOf(Run);
 export const IncidentPage = pageOf(Incident);
 export const TimelinePage = pageOf(TimelineEvent);
+
+/** Everything the drill-down shows for one incident (GET /v1/incidents/{id}). */
+export const IncidentDetail = z.object({
+  incident: Incident,
+  /** Null when retention already removed the run. */
+  run: Run.nullable(),
+  /** The run's newest samples, oldest first. */
+  samples: z.array(Sample),
+  /** The incident's decisions, oldest first. */
+  decisions: z.array(Decision),
+  /** The incident's journal: its run's rows and its own, oldest first. */
+  chain: z.array(TimelineEvent),
+});
+export type IncidentDetail = z.infer<typeof IncidentDetail>;
 
 export const RunDetail = z.object({ run: Run, active: z.boolean(), samples: z.array(Sample) });
 export type RunDetail = z.infer<typeof RunDetail>;

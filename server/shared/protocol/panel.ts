@@ -4,6 +4,7 @@
 // message with these schemas; the webview imports the types only, so zod never
 // reaches the browser bundle.
 import { z } from 'zod';
+import { IncidentDetail } from './api';
 import { Decision, Incident, IncidentStatus, Run, Sample, TimelineEvent, TimelineKind } from './domain';
 import { HOST_COMMANDS, MAX_ACTION_REASON, MAX_CLIPBOARD_TEXT } from './panelDefaults';
 
@@ -44,19 +45,8 @@ export type IncidentPage = z.infer<typeof IncidentPage>;
 export const TimelinePage = pageOf(TimelineEvent);
 export type TimelinePage = z.infer<typeof TimelinePage>;
 
-/** Everything the drill-down shows for one incident. */
-export const IncidentDetail = z.object({
-  incident: Incident,
-  /** Null when retention already removed the run. */
-  run: Run.nullable(),
-  /** The run's samples, oldest first. */
-  samples: z.array(Sample),
-  /** The incident's decisions, oldest first. */
-  decisions: z.array(Decision),
-  /** The incident's journal: every event that belongs to it, oldest first. */
-  chain: z.array(TimelineEvent),
-});
-export type IncidentDetail = z.infer<typeof IncidentDetail>;
+/** Everything the drill-down shows for one incident: the API's answer, as is. */
+export { IncidentDetail } from './api';
 
 export const WorkspaceOption = z.object({ id: Id, name: z.string() });
 export type WorkspaceOption = z.infer<typeof WorkspaceOption>;

@@ -191,6 +191,27 @@ describe('store/SqlEvidenceStore', () => {
       assert.ok(chain.every((e) => e.run_id === run.id || e.incident_id === inc.id));
       assert.deepEqual(store.incidentChain('inc_missing'), []);
     });
+
+    it('reads one incident with its run, newest samples, decisions and chain in one call', () => {
+      const run = makeRun();
+      store.upsertRun(run, { summary: 'started' });
+      for (let i = 0; i < 8; i++) store.addSample(makeSample(run.id, run.started_at + i * 1000));
+      const inc = makeIncident(run);
+      const mine = makeDecision(run, { incident_id: inc.id, t: run.started_at + 1 });
+      const routine = makeDecision(run, { t: run.started_at + 2 });
+      store.addDecision(mine);
+      store.addDecision(routine);
+      store.upsertIncident(inc, { summary: 'opened' });
+      const detail = store.incidentDetail(inc.id, 3);
+      assert.ok(detail);
+      assert.equal(detail.incident.id, inc.id);
+      assert.equal(detail.run?.id, run.id);
+      assert.deepEqual(detail.samples.map((s) => s.t), [5, 6, 7].map((i) => run.started_at + i * 1000));
+      assert.deepEqual(detail.decisions.map((d) => d.id), [mine.id], 'only the decisions of this incident');
+      assert.deepEqual(detail.chain, store.incidentChain(inc.id));
+      assert.deepEqual(store.incidentDetail(inc.id, 0)?.samples, []);
+      assert.equal(store.incidentDetail('inc_missing', 10), null);
+    });
   });
 
   describe('decisions and samples of a run', () => {
