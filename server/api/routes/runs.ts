@@ -22,7 +22,7 @@ import {
   PAGE_LIMIT_DEFAULT,
 } from '../../shared/protocol/api';
 import type { Run } from '../../shared/protocol/domain';
-import { forbidden } from '../problems';
+import { forbidden, invalidField } from '../problems';
 import { ok, type Reply } from '../reply';
 import { route, type AnyRoute } from '../routeTable';
 import { actorOf, cachedPage, type ApiServices } from '../services';
@@ -73,16 +73,24 @@ export function runRoutes(s: ApiServices): AnyRoute[] {
       method: 'GET',
       path: '/v1/runs/:id/output',
       operationId: 'getRunOutput',
-      summary: "The run's recent output (redacted, at most 200 lines / 64 KB).",
+      summary: "The run's recent output (redacted, at most 200 lines / 64 KB), or its output from a byte offset on.",
+      description:
+        'Without `after`: the newest lines, cleaned for reading. With `after=N`: the output from byte N on, as it came, in `chunks`; ' +
+        'every `output` event of GET /v1/stream says which bytes it carries (`offset`, `end`), so a client that has shown bytes up to N ' +
+        'asks `after=N` and shows every byte once. `truncated` says the bytes from N to `offset` were already dropped from the bounded buffer.',
       tag: 'runs',
       access: 'own',
       params: RunIdParams,
       query: RunOutputQuery,
-      responses: { 200: { description: 'Recent lines, oldest first.', schema: RunOutput } },
-      errors: [404],
+      responses: { 200: { description: 'Recent lines, oldest first; or the output from `after` on.', schema: RunOutput } },
+      errors: [400, 404],
       handle: ({ params, query, principal }) => {
         const run = s.runs.visibleRun(params.id, principal);
-        return ok({ run_id: run.id, ...s.outputs.recent(run.id, query.limit) });
+        if (query.after === undefined) return ok({ run_id: run.id, ...s.outputs.recent(run.id, query.limit), chunks: [] });
+        if (query.limit !== undefined) throw invalidField('query.limit', 'limit counts lines; with after the answer is every byte from there on: drop one of them');
+        const since = s.outputs.since(run.id, query.after);
+        if (!since) throw invalidField('query.after', `lies past the end of the output this process saw for the run (ask after=0, or the end of an earlier answer)`);
+        return ok({ run_id: run.id, ...since, lines: [] });
       },
     }),
     route({

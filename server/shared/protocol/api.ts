@@ -97,6 +97,12 @@ export const RunDetailQuery = z.strictObject({
 
 export const RunOutputQuery = z.strictObject({
   limit: queryInt(1, 200).optional().describe('How many of the newest lines (default 200).'),
+  after: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, { error: 'must be a byte offset (a whole number)' })
+    .transform(Number)
+    .optional()
+    .describe('A byte offset (an `end` or an output event’s `end` seen before): answer with the output from there on, as `chunks`, instead of lines.'),
 });
 
 /** The most samples one incident detail carries (one a second: well over an hour). */
@@ -292,14 +298,27 @@ export type IncidentDetail = z.infer<typeof IncidentDetail>;
 export const RunDetail = z.object({ run: Run, active: z.boolean(), samples: z.array(Sample) });
 export type RunDetail = z.infer<typeof RunDetail>;
 
-export const OutputLine = z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() });
+const OutputStream = z.enum(['stdout', 'stderr']);
+/** Offsets count the bytes of a run's output (UTF-8; stdout and stderr together, in the order they came). */
+const ByteOffset = z.number().int().min(0);
+export const OutputLine = z.object({ stream: OutputStream, text: z.string() });
+/** Output as it came (escapes kept), redacted, starting at byte `offset` of the run's output. */
+export const OutputChunk = z.object({ stream: OutputStream, offset: ByteOffset, text: z.string() });
+export type OutputChunk = z.infer<typeof OutputChunk>;
 export const RunOutput = z.object({
   run_id: z.string(),
   /** False when this supervisor never saw the run's output (an earlier session). */
   available: z.boolean(),
-  /** True when older output was dropped from the bounded buffer. */
+  /** True when older output was dropped from the bounded buffer (with `after`: the bytes between `after` and `offset`). */
   truncated: z.boolean(),
+  /** Without `after`: the newest lines, ANSI removed, redraws collapsed. Empty with `after`. */
   lines: z.array(OutputLine),
+  /** Without `after`: the oldest byte kept. With `after`: where `chunks` begin. */
+  offset: ByteOffset,
+  /** Just past the newest byte: how much the run has printed so far. Ask `after=end` next. */
+  end: ByteOffset,
+  /** With `after`: the output from `offset` to `end`. Empty without. */
+  chunks: z.array(OutputChunk),
 });
 export type RunOutput = z.infer<typeof RunOutput>;
 
@@ -341,6 +360,18 @@ export const WorkspaceActionResult = ProcessActionResult.extend({ workspace_id: 
 export type WorkspaceActionResult = z.infer<typeof WorkspaceActionResult>;
 
 /** What `GET /v1/stream` sends: `event:` name → the JSON in `data:`. */
-export const StreamOutput = z.object({ run_id: z.string(), stream: z.enum(['stdout', 'stderr']), text: z.string() });
+/**
+ * An `output` event: bytes [offset, end) of the run's output, redacted.
+ * `skipped`: the job printed faster than the stream follows and those bytes
+ * were left out; `text` is a note saying so (GET /v1/runs/{id}/output?after= has them while they are kept).
+ */
+export const StreamOutput = z.object({
+  run_id: z.string(),
+  stream: OutputStream,
+  text: z.string(),
+  offset: ByteOffset,
+  end: ByteOffset,
+  skipped: z.boolean(),
+});
 export type StreamOutput = z.infer<typeof StreamOutput>;
 export const STREAM_EVENTS = ['run', 'decision', 'incident', 'lifecycle', 'audit', 'sample', 'output'] as const;

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { tmpdir } from 'node:os';
+import { waitFor } from '../../helpers/processes';
 import { KEYS, startTestApi, type TestApi } from './harness';
 import { SseClient } from './sseClient';
 
@@ -113,5 +114,38 @@ describe('api: /v1/stream', function () {
     assert.match(output, /tick from mine/);
     const denied = await connect(`/v1/stream?run_id=${theirs.json.run.id}`, {}, KEYS.submit);
     assert.equal(denied.status, 400);
+  });
+
+  it('output offsets: a client attaching mid-run gets every byte once from ?after= plus the live events', async () => {
+    const job = 'let i = 0; const t = setInterval(() => { for (let k = 0; k < 50; k++) console.log(`n ${++i}`); if (i >= 2000) { clearInterval(t); } }, 5)';
+    const started = await api.post('/v1/runs', { command: process.execPath, args: ['-e', job], cwd: tmpdir() });
+    const runId = started.json.run.id as string;
+    await waitFor(() => api.server.api.services.outputs.recent(runId).end > 0, 10_000); // the job is printing: attach in the middle
+    const live = await connect(`/v1/stream?samples=0&output=1&run_id=${runId}`);
+    await live.until((x) => x.comments.includes('connected'));
+    const first = await api.get(`/v1/runs/${runId}/output?after=0`);
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.json.offset, 0);
+    assert.equal(first.json.truncated, false);
+    assert.ok(first.json.end > 0, 'the job printed before the stream was attached');
+    let shown = first.json.chunks.map((c: { text: string }) => c.text).join('');
+    let expected = first.json.end as number;
+    await api.engine.jobByRun(runId)!.whenEnded();
+    await new Promise((r) => setTimeout(r, 200));
+    for (const e of live.events.filter((x) => x.event === 'output')) {
+      const o = e.data as { offset: number; end: number; text: string; skipped: boolean };
+      assert.equal(o.skipped, false);
+      if (o.end <= expected) continue; // already in the answer
+      assert.equal(o.offset, expected, 'no event straddles the answer, none leaves a gap');
+      shown += o.text;
+      expected = o.end;
+    }
+    const numbers = [...shown.matchAll(/n (\d+)/g)].map((m) => Number(m[1]));
+    assert.deepEqual(numbers, Array.from({ length: 2000 }, (_, i) => i + 1));
+    const rest = await api.get(`/v1/runs/${runId}/output?after=${expected}`);
+    assert.deepEqual({ offset: rest.json.offset, end: rest.json.end, chunks: rest.json.chunks }, { offset: expected, end: expected, chunks: [] });
+    const past = await api.get(`/v1/runs/${runId}/output?after=${expected + 1}`);
+    assert.equal(past.status, 400);
+    assert.match(past.text, /after/);
   });
 });

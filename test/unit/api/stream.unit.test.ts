@@ -82,6 +82,56 @@ describe('output hub', () => {
     assert.match(note?.text ?? '', new RegExp(`${200_000 - 64 * 1024} bytes of output not shown`));
   });
 
+  it('numbers every byte of a run: since(N) is exactly the output from byte N on, across streams and UTF-8', () => {
+    const hub = new OutputHub();
+    const parts: [ 'stdout' | 'stderr', string][] = [['stdout', 'héllo\n'], ['stderr', 'warn ✓\n'], ['stdout', '\x1b[1mbold\x1b[0m\n'], ['stdout', 'tail']];
+    for (const [stream, text] of parts) hub.onOutput(chunk('u', stream, text));
+    const all = Buffer.from(parts.map(([, t]) => t).join(''));
+    const whole = hub.since('u', 0)!;
+    assert.deepEqual({ offset: whole.offset, end: whole.end, truncated: whole.truncated }, { offset: 0, end: all.length, truncated: false });
+    assert.deepEqual(whole.chunks.map((c) => c.stream), ['stdout', 'stderr', 'stdout']);
+    assert.equal(whole.chunks.map((c) => c.text).join(''), all.toString());
+    for (const c of whole.chunks) assert.equal(Buffer.from(all.subarray(c.offset)).toString().startsWith(c.text), true, `chunk at ${c.offset}`);
+    for (let n = 0; n <= all.length; n++) {
+      const rest = hub.since('u', n)!;
+      const text = rest.chunks.map((c) => c.text).join('');
+      assert.equal(Buffer.byteLength(text), all.length - rest.offset, `after=${n}`);
+      assert.ok(rest.offset >= n && rest.offset - n < 3, 'a byte inside a character starts at the next one');
+      assert.equal(text, all.subarray(rest.offset).toString());
+    }
+    assert.equal(hub.since('u', all.length + 1), null, 'past the end');
+    assert.deepEqual(hub.since('nope', 0), { available: false, truncated: false, offset: 0, end: 0, chunks: [] });
+    assert.equal(hub.recent('u').end, all.length);
+  });
+
+  it('says when the bytes asked for were already dropped, and where the kept ones begin', () => {
+    const hub = new OutputHub({ maxBytes: 1000, maxLines: 20, maxRuns: 3 });
+    for (let i = 0; i < 300; i++) hub.onOutput(chunk('t', 'stdout', `line ${String(i).padStart(4, '0')}\n`));
+    const rest = hub.since('t', 0)!;
+    assert.equal(rest.truncated, true);
+    assert.equal(rest.end, 300 * 10);
+    assert.equal(rest.offset, rest.end - 1000);
+    assert.equal(rest.chunks.map((c) => c.text).join(''), Array.from({ length: 100 }, (_, i) => `line ${String(200 + i).padStart(4, '0')}\n`).join(''));
+    assert.equal(hub.recent('t').offset, rest.offset);
+  });
+
+  it('live events carry contiguous offsets, a flood note stands in for the bytes it left out, and since() flushes first', async () => {
+    const hub = new OutputHub();
+    const got: { offset: number; end: number; skipped: boolean; text: string }[] = [];
+    hub.subscribe('c', (o) => got.push(o));
+    hub.onOutput(chunk('c', 'stdout', 'a\n'));
+    hub.onOutput(chunk('c', 'stderr', 'b\n'));
+    const mid = hub.since('c', 0)!;
+    assert.deepEqual(got.map((o) => [o.offset, o.end]), [[0, 2], [2, 4]], 'flushed before answering');
+    assert.equal(mid.end, 4);
+    for (let i = 0; i < 2000; i++) hub.onOutput(chunk('c', 'stdout', 'x'.repeat(99) + '\n'));
+    await new Promise((r) => setTimeout(r, 120));
+    for (let i = 1; i < got.length; i++) assert.equal(got[i]!.offset, got[i - 1]!.end, `event ${i} follows event ${i - 1}`);
+    assert.equal(got.at(-1)!.end, 4 + 200_000);
+    assert.equal(got.at(-1)!.skipped, true);
+    assert.ok(got.slice(0, -1).every((o) => !o.skipped && Buffer.byteLength(o.text) === o.end - o.offset));
+  });
+
   it('collapses carriage-return redraws to the last frame', () => {
     assert.equal(displayLine('a\rb\rc'), 'c');
     assert.equal(displayLine('crlf line\r'), 'crlf line');
