@@ -2,7 +2,7 @@
 // for a real runaway (a job over its memory limit) on a real engine and server.
 import { strict as assert } from 'node:assert';
 import { tmpdir } from 'node:os';
-import { IncidentDetail } from '../../../server/protocol/api';
+import { IncidentDetail } from '../../../server/shared/protocol/api';
 import { waitFor } from '../../helpers/processes';
 import { expectProblem, startTestApi, type TestApi } from './harness';
 
