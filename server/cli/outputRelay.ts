@@ -1,56 +1,77 @@
-// Relays a job's output to our own stdout/stderr byte for byte. A job that
-// writes line by line arrives as many tiny chunks; writing each one straight
-// on would cost us a system call per line (measured: most of the supervisor's
-// CPU for a 2-million-line job). Chunks go out together every few
-// milliseconds (or at 64 KB), in their original order, and a consumer that
-// cannot keep up pauses the job's output instead of letting memory grow.
+// Relays a job's output to our own stdout/stderr byte for byte, each chunk as
+// it was read (no copy, no per-line work: the reader already gathers a slow
+// job's lines into one read, see supervisedProcess.ts). A consumer that cannot
+// keep up pauses the job's output instead of letting memory grow.
+//
+// When the reader of one of our streams goes away (`flowforge run … | head -1`)
+// that stream stops being relayed and our end of the job's pipe is closed: the
+// job meets the closed pipe exactly as it would without FlowForge (SIGPIPE, or
+// EPIPE where it ignores the signal) and decides for itself whether to go on.
 import type { StreamName } from '../detect/types';
 
-const FLUSH_BYTES = 64 * 1024;
-/** Short enough to be invisible in a terminal, long enough to gather many lines. */
-const FLUSH_MS = 4;
+export interface RelayControl {
+  /** Pause (true) or resume (false) reading the job's output. */
+  setPaused(paused: boolean): void;
+  /** Stop reading one of the job's streams and close our end of its pipe. */
+  closeOutput(stream: StreamName): void;
+}
 
 export class OutputRelay {
-  private queue: { stream: StreamName; chunk: Buffer }[] = [];
-  private bytes = 0;
-  private scheduled = false;
-  private blocked = 0;
+  private readonly blocked = new Set<StreamName>();
+  private readonly lost = new Set<StreamName>();
 
   constructor(
     private readonly sinks: Record<StreamName, NodeJS.WritableStream>,
-    private readonly setPaused: (paused: boolean) => void,
-  ) {}
+    private readonly control: RelayControl,
+  ) {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      // EPIPE and friends arrive as 'error' events; unhandled they would end the supervisor mid-run.
+      sinks[stream].on('error', () => this.lose(stream));
+    }
+  }
+
+  /** Streams whose reader has gone. */
+  get closed(): ReadonlySet<StreamName> {
+    return this.lost;
+  }
 
   push(stream: StreamName, chunk: Buffer): void {
-    this.queue.push({ stream, chunk });
-    this.bytes += chunk.length;
-    if (this.bytes >= FLUSH_BYTES) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setTimeout(() => this.flush(), FLUSH_MS);
+    if (this.lost.has(stream)) {
+      // A restarted attempt has a fresh pipe: it meets the closed pipe too.
+      this.control.closeOutput(stream);
+      return;
     }
+    const sink = this.sinks[stream];
+    if (sink.write(chunk) || this.blocked.has(stream)) return;
+    if (this.blocked.size === 0) this.control.setPaused(true);
+    this.blocked.add(stream);
+    sink.once('drain', () => this.unblock(stream));
   }
 
-  /** Writes everything queued, merging neighbouring chunks of the same stream. */
-  flush(): void {
-    this.scheduled = false;
-    const queue = this.queue;
-    this.queue = [];
-    this.bytes = 0;
-    let i = 0;
-    while (i < queue.length) {
-      const stream = queue[i]!.stream;
-      const parts: Buffer[] = [];
-      while (i < queue.length && queue[i]!.stream === stream) parts.push(queue[i++]!.chunk);
-      this.write(this.sinks[stream], parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-    }
+  /** Resolves once everything relayed so far has been handed to the operating system (or its reader is gone). */
+  async finish(): Promise<void> {
+    await Promise.all(
+      (['stdout', 'stderr'] as const).map((stream) => {
+        const sink = this.sinks[stream] as NodeJS.WritableStream & { writableLength?: number };
+        if (this.lost.has(stream) || !sink.writableLength) return undefined;
+        return new Promise<void>((resolve) => {
+          sink.once('drain', resolve);
+          sink.once('error', () => resolve());
+          sink.once('close', resolve);
+        });
+      }),
+    );
   }
 
-  private write(sink: NodeJS.WritableStream, data: Buffer): void {
-    if (sink.write(data)) return;
-    if (this.blocked++ === 0) this.setPaused(true);
-    sink.once('drain', () => {
-      if (--this.blocked === 0) this.setPaused(false);
-    });
+  private unblock(stream: StreamName): void {
+    if (!this.blocked.delete(stream)) return;
+    if (this.blocked.size === 0) this.control.setPaused(false);
+  }
+
+  private lose(stream: StreamName): void {
+    if (this.lost.has(stream)) return;
+    this.lost.add(stream);
+    this.unblock(stream);
+    this.control.closeOutput(stream);
   }
 }

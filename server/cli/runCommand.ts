@@ -120,7 +120,10 @@ export function summaryOf(o: JobOutcome): Record<string, unknown> {
 
 /** Job output goes to our stdout/stderr byte for byte, pausing the job when we cannot keep up. */
 export function passThroughOutput(session: Session, job: JobController): OutputRelay {
-  const relay = new OutputRelay({ stdout: process.stdout, stderr: process.stderr }, (paused) => job.pauseOutput(paused));
+  const relay = new OutputRelay(
+    { stdout: process.stdout, stderr: process.stderr },
+    { setPaused: (paused) => job.pauseOutput(paused), closeOutput: (stream) => job.closeOutput(stream) },
+  );
   session.engine.events.on('output', (e) => {
     if (e.job_id === job.jobId) relay.push(e.stream, e.chunk);
   });
@@ -189,7 +192,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     forwardStdin(job);
 
     const outcome = await job.whenEnded();
-    relay.flush();
+    await relay.finish();
     if (outcome.start_error) process.stderr.write(`flowforge: ${outcome.start_error}\n`);
     if (args.summaryJson) writeFileSync(resolve(args.summaryJson), JSON.stringify(summaryOf(outcome), null, 2) + '\n');
     if (!args.quiet && outcome.intervened) session.logger.info(`incident recorded in ${session.storePath}: ${selfCommand()} incidents --db ${session.storePath}`);

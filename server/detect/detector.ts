@@ -36,6 +36,8 @@ interface Bucket {
   lines: number;
   /** Blank lines (counted in the rate, not in repetition or novelty). */
   blank: number;
+  /** Lines only counted, not analysed (a sampled fast stream): in the rate and totals only. */
+  counted: number;
   bytes: number;
   newTemplates: number;
   /** matches[k]: lines equal (by template) to the line k before them in the same stream. */
@@ -116,6 +118,16 @@ export class Detector {
       pos = nl + 1;
     }
     if (pos < n) this.appendPartial(st, chunk, pos, n, hasCR);
+  }
+
+  /** Output the feed counted without analysing it (see sampledFeed.ts): rate, totals and silence see it. */
+  observeCounted(stream: StreamName, bytes: number, lines: number, t: number): void {
+    this.bytesTotal += bytes;
+    this.cur.bytes += bytes;
+    this.linesTotal += lines;
+    this.cur.counted += lines;
+    this.streams[stream].lastByteT = t;
+    if (t > this.lastOutputT) this.lastOutputT = t;
   }
 
   /** Analyses a trailing line without newline once its stream has been quiet for partialLineMs. */
@@ -263,12 +275,12 @@ export class Detector {
         progress: progress.score ?? 0,
         progressKnown: progress.score !== null,
         progressDetail: progress.detail,
-        rate: recent.spanMs > 0 ? (recent.lines * 1000) / recent.spanMs : 0,
+        rate: recent.spanMs > 0 ? ((recent.lines + recent.counted) * 1000) / recent.spanMs : 0,
         silenceMs: Math.max(0, t - this.lastOutputT),
         repetitiveForMs: this.repetitive.heldMs(t),
         linesTotal: this.linesTotal,
         bytesTotal: this.bytesTotal,
-        linesDelta: sealed.lines,
+        linesDelta: sealed.lines + sealed.counted,
         bytesDelta: sealed.bytes,
         templates: top.map((x) => x.stat.text),
         templateShares: top.map((x) => x.share),
@@ -305,6 +317,7 @@ export class Detector {
     const perTemplate = new Map<TemplateStat, number>();
     let lines = 0;
     let blank = 0;
+    let counted = 0;
     let newTemplates = 0;
     let startT = t;
     for (let i = this.buckets.length - 1; i >= 0; i--) {
@@ -313,6 +326,7 @@ export class Detector {
       startT = b.startT;
       lines += b.lines;
       blank += b.blank;
+      counted += b.counted;
       newTemplates += b.newTemplates;
       for (let k = 1; k <= MAX_CYCLE; k++) matches[k]! += b.matches[k]!;
       for (let j = 0; j < b.active.length; j++) {
@@ -324,7 +338,7 @@ export class Detector {
       .sort((x, y) => y[1] - x[1])
       .slice(0, 5)
       .map(([stat, n]) => ({ stat, share: lines > blank ? n / (lines - blank) : 0 }));
-    return { lines, content: lines - blank, newTemplates, matches, top, spanMs: t - startT };
+    return { lines, counted, content: lines - blank, newTemplates, matches, top, spanMs: t - startT };
   }
 
   /**
@@ -365,6 +379,7 @@ function newBucket(seq: number, startT: number): Bucket {
     endT: startT,
     lines: 0,
     blank: 0,
+    counted: 0,
     bytes: 0,
     newTemplates: 0,
     matches: new Int32Array(MAX_CYCLE + 1),

@@ -498,6 +498,12 @@ export class JobController {
     if (proc instanceof SupervisedProcess) proc.pauseOutput(paused);
   }
 
+  /** Whoever read this stream is gone: stop reading it, so the job meets a closed pipe as it would without us. */
+  closeOutput(stream: StreamName): void {
+    const proc = this.current?.proc;
+    if (proc instanceof SupervisedProcess) proc.closeOutput(stream === 'stdout' ? 0 : 1);
+  }
+
   closeInput(): void {
     this.current?.proc.closeStdin();
   }

@@ -4,6 +4,7 @@
 import type { ResourceReading, SignalSnapshot, StreamName } from '../detect/types';
 import type { Verdict } from '../policy/types';
 import { Detector } from '../detect';
+import { SampledFeed } from '../detect/sampledFeed';
 import { PolicyEngine, type EffectiveSettings } from '../policy';
 import type { PolicyInputs } from '../policy/policyEngine';
 
@@ -19,8 +20,10 @@ export type JudgeFactory = (settings: EffectiveSettings, runKey: string, started
 export const detectorJudge: JudgeFactory = (settings, runKey, startedAt) => {
   const detector = new Detector(settings.detection, startedAt);
   const policy = new PolicyEngine(settings, runKey);
+  // Every byte is counted; lines are analysed within a budget (a fast printer is sampled).
+  const feed = new SampledFeed(detector);
   return {
-    observeOutput: (stream, chunk, t) => detector.observeOutput(stream, chunk, t),
+    observeOutput: (stream, chunk, t) => feed.feed(stream, chunk, t),
     observeResources: (reading) => detector.observeResources(reading),
     evaluate: (t, inputs) => {
       detector.flushPartial(t);

@@ -42,10 +42,13 @@ export function describeStartError(spec: Pick<ProcessSpec, 'command' | 'cwd'>, c
   }
 }
 
-/** How long output may gather in the pipe before we read it (see gatherOutput). */
+/** How long a slow stream's lines may gather in the pipe before we read them (see gatherOutput). */
 const GATHER_MS = 2;
-/** A gulp this big means the pipe is filling faster than we wait: read without waiting. */
+/** A read this big means the pipe fills faster than we would wait: keep reading. */
 const FAST_GULP_BYTES = 32 * 1024;
+/** A stream that brought this many bytes over the last ~RATE_TAU_MS (≈ 12 MB/s) is read without pauses. */
+const FAST_BYTES = 256 * 1024;
+const RATE_TAU_MS = 20;
 
 /** execa documents "a file descriptor integer" for stdout/stderr; its typings only list 1 and 2. */
 const fdTarget = (fd: number): Options['stdout'] => fd as unknown as Options['stdout'];
@@ -62,7 +65,7 @@ export class SupervisedProcess {
   readonly outputDone: Promise<void>;
   private readonly child: ResultPromise | null;
   private consumerPaused = false;
-  private readonly drains: (() => void)[] = [];
+  private readonly resumers: (() => void)[] = [];
 
   private constructor(
     child: ResultPromise | null,
@@ -169,35 +172,51 @@ export class SupervisedProcess {
   }
 
   /**
-   * Reads output in gulps: when data arrives we wait GATHER_MS and then take
-   * everything there is at once. A job writing line by line would otherwise
-   * wake us (a read, a callback) for every line. With a small stream buffer
-   * (see outputPipes.ts) reading stops between gulps and the lines wait in the
-   * pipe, so one read takes many of them. The delay is invisible in a terminal.
+   * Reads output as it comes, with one exception. A job that writes slowly,
+   * line by line, would wake us (a read, a callback, a relay write) for every
+   * line: after a small read from a slow stream we pause for GATHER_MS so
+   * lines pile up in the pipe and the next read takes many at once (invisible
+   * in a terminal). A fast stream is never paused: the job would block on a
+   * full pipe while we wait, and each read already brings kilobytes.
+   * "Fast" is a decaying byte count (time constant RATE_TAU_MS) above FAST_BYTES.
    */
   private gatherOutput(stream: Readable | null, handler: (chunk: Buffer) => void): void {
     if (!stream) return;
-    let timer: NodeJS.Timeout | null = null;
-    let lastGulp = 0;
-    const drain = () => {
-      timer = null;
-      if (this.consumerPaused) return;
-      lastGulp = 0;
-      for (let chunk: Buffer | null; (chunk = stream.read() as Buffer | null) !== null; ) {
-        lastGulp += chunk.length;
-        handler(chunk);
-      }
+    let gathering = false;
+    let recent = 0;
+    let last = performance.now();
+    const resume = () => {
+      gathering = false;
+      if (!this.consumerPaused) stream.resume();
     };
-    this.drains.push(drain);
-    stream.on('readable', () => {
-      // A job filling the pipe faster than we wait is read straight on.
-      timer ??= setTimeout(drain, lastGulp >= FAST_GULP_BYTES ? 0 : GATHER_MS);
+    this.resumers.push(() => {
+      if (!gathering) stream.resume();
+    });
+    stream.on('data', (chunk: Buffer) => {
+      handler(chunk);
+      const now = performance.now();
+      recent = recent * Math.exp((last - now) / RATE_TAU_MS) + chunk.length;
+      last = now;
+      if (gathering || chunk.length >= FAST_GULP_BYTES || recent >= FAST_BYTES) return;
+      gathering = true;
+      stream.pause();
+      setTimeout(resume, GATHER_MS);
     });
   }
 
   /** Pauses/resumes reading output (backpressure from a slow consumer). */
   pauseOutput(paused: boolean): void {
     this.consumerPaused = paused;
-    if (!paused) for (const drain of this.drains) drain();
+    if (paused) for (const s of this.outputs) s?.pause();
+    else for (const resume of this.resumers) resume();
+  }
+
+  /**
+   * Stops reading one output stream for good and closes our end of its pipe,
+   * so the job gets what it would get from a closed pipe without us (SIGPIPE,
+   * or EPIPE where it ignores that): used when our own stdout's reader is gone.
+   */
+  closeOutput(index: 0 | 1): void {
+    this.outputs[index]?.destroy();
   }
 }
