@@ -29,8 +29,9 @@ Flags:
   --grace-ms MS                time between SIGTERM and SIGKILL (default 3000)
   --config FILE                YAML or JSON policy file (flags win over it)
   --db PATH                    evidence store file (default: your state directory)
-  --api-port N                 serve the /v1 API on this loopback port (0 = any free port)
-  --no-api                     do not serve the API
+  --api                        serve the /v1 API for this run on a free loopback port (off by default)
+  --api-port N                 serve the /v1 API on this loopback port (implies --api)
+  --no-api                     do not serve the API (the default; kept for scripts that pass it)
   --summary-json FILE          write a JSON summary of the run when it ends
   --name NAME                  a name for the job (default: the command)
   --shell                      run the command line through the system shell
@@ -48,6 +49,7 @@ const RUN_OPTIONS = {
   'grace-ms': { type: 'string' },
   config: { type: 'string' },
   db: { type: 'string' },
+  api: { type: 'boolean' },
   'api-port': { type: 'string' },
   'no-api': { type: 'boolean' },
   'summary-json': { type: 'string' },
@@ -74,9 +76,11 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
   if (rest.length === 0) throw new UsageError('no command given: flowforge run [flags] -- <command> [args...]');
   let rollout = oneOf(values, 'policy-rollout', ['enforce', 'shadow', 'canary'] as const);
   if (values['shadow-mode'] && rollout !== 'canary') rollout = 'shadow';
+  // Opt-in: a job needs no API to be supervised, and an API key within a job's reach is a risk.
   const noApi = values['no-api'] === true;
   const apiPort = numberFlag(values, 'api-port', { min: 0, max: 65535, integer: true });
-  if (noApi && apiPort !== undefined) throw new UsageError('--api-port and --no-api cannot be used together');
+  const wantsApi = values.api === true || apiPort !== undefined;
+  if (noApi && wantsApi) throw new UsageError(`${values.api ? '--api' : '--api-port'} and --no-api cannot be used together`);
   return {
     overrides: {
       profile: oneOf(values, 'profile', ['light', 'standard', 'strict', 'agent'] as const),
@@ -90,7 +94,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     },
     command: rest,
     db: str(values, 'db'),
-    apiPort: noApi ? null : (apiPort ?? 0),
+    apiPort: wantsApi ? (apiPort ?? 0) : null,
     summaryJson: str(values, 'summary-json'),
     name: str(values, 'name'),
     shell: values.shell === true,
