@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { Engine } from '../engine/engine';
 import { defaultStorePath, openStore, StoreLockedError } from '../store';
+import { closeLostRuns } from '../store/lostRuns';
 import { redact } from '../shared/redact';
 import type { EvidenceStore } from '../store/types';
 import { ReaperClient } from '../supervisor/reaper';
@@ -60,6 +61,8 @@ async function openSessionStore(opts: SessionOptions, logger: Logger): Promise<{
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const logger = opts.logger ?? stderrLogger(opts.quiet ?? false, opts.logLevel);
   const { store, path } = await openSessionStore(opts, logger);
+  const lost = closeLostRuns(store, Date.now());
+  if (lost.length > 0) logger.info(`${lost.length} run(s) in ${path} were left unfinished by a supervisor that is gone; recorded as supervisor_lost`);
   const reaper = new ReaperClient();
   reaper.start();
   const engine = new Engine({ store, logger, reaper, sampleIntervalMs: opts.sampleIntervalMs });

@@ -41,6 +41,8 @@ export function endDescription(run: Run, stop: { escalated: boolean } | null): s
       return `stopped on request${kill}`;
     case 'supervisor_shutdown':
       return `stopped because the supervisor shut down${kill}`;
+    case 'supervisor_lost':
+      return 'its supervisor ended without recording how it ended (crashed or killed); its reaper stops what was left';
     default:
       return `exited with ${how}`;
   }

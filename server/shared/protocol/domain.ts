@@ -27,6 +27,8 @@ export const EndReason = z.enum([
   'stopped_by_user',
   'failed_to_start',
   'supervisor_shutdown',
+  /** Found unfinished when the store was next opened: the supervisor that ran it died without recording its end. */
+  'supervisor_lost',
 ]);
 export type EndReason = z.infer<typeof EndReason>;
 
