@@ -93,7 +93,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   server.on('request', api.app);
   const url = `http://${LOOPBACK_HOST}:${port}`;
   if (opts.discoveryFile) {
-    writeDiscoveryFile(opts.discoveryFile, { url, port, pid: process.pid, started_at: Date.now() });
+    try {
+      writeDiscoveryFile(opts.discoveryFile, { url, port, pid: process.pid, started_at: Date.now() });
+    } catch (err) {
+      // The API works without it; only local tools that look for it are affected.
+      opts.logger?.warn(`could not write the discovery file ${opts.discoveryFile}: ${(err as Error).message}`);
+    }
   }
   let closing: Promise<void> | null = null;
   const close = () =>

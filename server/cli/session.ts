@@ -1,9 +1,8 @@
 // What every engine-running command needs: the store (with its lock), the
 // reaper, the engine, a redacting logger on stderr, and clean shutdown.
 import { dirname, join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { Engine } from '../engine/engine';
-import { defaultStorePath, openStore, StoreLockedError } from '../store';
+import { defaultStorePath, openStore, StoreLockedError, StoreUnwritableError } from '../store';
 import { closeLostRuns } from '../store/lostRuns';
 import { redact } from '../shared/redact';
 import type { EvidenceStore } from '../store/types';
@@ -41,21 +40,32 @@ export function stderrLogger(quiet: boolean, level: LogLevel = 'info'): Logger {
 
 async function openSessionStore(opts: SessionOptions, logger: Logger): Promise<{ store: EvidenceStore; path: string }> {
   const path = opts.dbPath ?? opts.defaultDbPath ?? defaultStorePath();
-  mkdirSync(dirname(path), { recursive: true });
   try {
     const { store, warnings } = await openStore({ path, logger });
     for (const w of warnings) logger.warn(w);
     return { store, path };
   } catch (err) {
+    if (err instanceof StoreUnwritableError) return inMemoryStore(err, logger);
     if (!(err instanceof StoreLockedError) || opts.dbPath) throw err;
     // Two `flowforge run` in two terminals must both work: the second records into its own file.
     const own = join(dirname(path), 'runs', `flowforge-${Date.now()}-${process.pid}.db`);
-    mkdirSync(dirname(own), { recursive: true });
     logger.info(`the default store is in use by pid ${err.holderPid}; recording this run in ${own}`);
-    const { store, warnings } = await openStore({ path: own, logger });
-    for (const w of warnings) logger.warn(w);
-    return { store, path: own };
+    try {
+      const { store, warnings } = await openStore({ path: own, logger });
+      for (const w of warnings) logger.warn(w);
+      return { store, path: own };
+    } catch (inner) {
+      if (inner instanceof StoreUnwritableError) return inMemoryStore(inner, logger);
+      throw inner;
+    }
   }
+}
+
+/** The job matters more than its record: an unwritable store never stops it from running. */
+async function inMemoryStore(err: StoreUnwritableError, logger: Logger): Promise<{ store: EvidenceStore; path: string }> {
+  logger.warn(`${err.message}; recording in memory only (nothing is kept after this process ends) — use --db to pick a writable file`);
+  const { store } = await openStore({ path: null, logger });
+  return { store, path: ':memory:' };
 }
 
 export async function openSession(opts: SessionOptions): Promise<Session> {

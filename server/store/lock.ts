@@ -2,6 +2,13 @@
 // and holding who it is (pid, process start, command, host). A lock whose
 // process is gone, or whose pid now belongs to a younger process (pid reuse,
 // detected on Linux from /proc/<pid>/stat), is stale and taken over.
+//
+// Node has no flock/fcntl, and a lock file alone is advisory: anyone can delete
+// it and a second writer then gets in. So the holder re-checks its lock (same
+// inode, same content) before every save; a lock that was replaced means the
+// store now belongs to someone else and this process stops writing it. A lock
+// that was merely removed is re-created only when the store file is still the
+// one this process last wrote (nobody else saved in between).
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
@@ -99,7 +106,7 @@ function readText(path: string): string | null {
 function tryCreate(lockPath: string, holder: LockHolder): boolean {
   let fd: number;
   try {
-    fd = openSync(lockPath, 'wx', 0o644);
+    fd = openSync(lockPath, 'wx', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
@@ -143,6 +150,18 @@ export interface HeldLock {
   readonly recoveredFrom: LockHolder | null;
   /** Removes the lock file if it is still ours (synchronous, so it also works in an 'exit' handler). */
   release(): void;
+  /**
+   * Throws StoreLockLostError unless the lock file is still ours. A removed lock
+   * is re-created when `storeUnchanged()` says nobody else wrote the store meanwhile.
+   */
+  verify(storeUnchanged: () => boolean): void;
+}
+
+export class StoreLockLostError extends Error {
+  constructor(lockPath: string, why: string) {
+    super(`lost the store lock ${lockPath}: ${why}; this process stops saving so it cannot overwrite another writer's data (its records stay in memory until it exits)`);
+    this.name = 'StoreLockLostError';
+  }
 }
 
 export function acquireLock(dbPath: string, command: string): HeldLock {
@@ -171,17 +190,40 @@ export function acquireLock(dbPath: string, command: string): HeldLock {
   throw new Error(`could not take the lock ${lockPath} after ${MAX_ATTEMPTS} attempts; another process keeps replacing it`);
 }
 
+function inodeOf(path: string): number | null {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return null;
+  }
+}
+
 function heldLock(lockPath: string, holder: LockHolder, recoveredFrom: LockHolder | null): HeldLock {
   const mine = JSON.stringify(holder);
+  let ino = inodeOf(lockPath);
   let held = true;
   const release = () => {
     if (!held) return;
     held = false;
     try {
-      if (readText(lockPath) === mine) unlinkSync(lockPath);
+      if (readText(lockPath) === mine && inodeOf(lockPath) === ino) unlinkSync(lockPath);
     } catch {
       // Best effort: a lock we cannot remove is recovered as stale by the next writer.
     }
   };
-  return { path: lockPath, holder, recoveredFrom, release };
+  const verify = (storeUnchanged: () => boolean) => {
+    if (!held) throw new StoreLockLostError(lockPath, 'it was released');
+    const text = readText(lockPath);
+    if (text === null) {
+      if (!storeUnchanged()) throw new StoreLockLostError(lockPath, 'the lock file was removed and the store was written by someone else meanwhile');
+      if (!tryCreate(lockPath, holder)) throw new StoreLockLostError(lockPath, 'the lock file was removed and another process took it');
+      ino = inodeOf(lockPath);
+      return;
+    }
+    if (text !== mine || inodeOf(lockPath) !== ino) {
+      const other = parseHolder(text);
+      throw new StoreLockLostError(lockPath, other ? `pid ${other.pid} (${other.command}) holds it now` : 'another process replaced it');
+    }
+  };
+  return { path: lockPath, holder, recoveredFrom, release, verify };
 }

@@ -2,13 +2,13 @@
 // start saving) or for reading only (the CLI's `incidents`/`timeline`, which
 // may run while a writer holds the lock: they read the last saved file and
 // never write or lock).
-import { mkdirSync, readFileSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { systemClock, type Clock } from '../util/clock';
 import { silentLogger, type Logger } from '../util/logger';
-import { acquireLock } from './lock';
+import { acquireLock, type HeldLock } from './lock';
 import { Saver, tempPathFor } from './persist';
 import { retentionSettings } from './retention';
 import { inspectSchema, migrate, SCHEMA_VERSION, type SchemaState } from './schema';
@@ -67,6 +67,7 @@ function readStoreFile(path: string): Buffer | null {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
     if (code === 'EISDIR') throw new StoreIncompatibleError(`store path ${path} is a folder; give a file path (for example --db ${join(path, 'flowforge.db')})`);
+    if (UNWRITABLE.has(String(code))) throw new StoreUnwritableError(`cannot read store ${path}: ${code}`);
     throw new Error(`cannot read store ${path}: ${(err as Error).message}`);
   }
 }
@@ -139,11 +140,56 @@ function checkTiming(debounceMs: number, maxDelayMs: number): void {
   }
 }
 
-function prepareFolder(path: string): void {
+/** The store cannot be written where it was asked to live (read-only folder, /proc, no permission). */
+export class StoreUnwritableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnwritableError';
+  }
+}
+
+const errCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
+/**
+ * Creates the store's folder and any missing parents (mode 0700: evidence may
+ * hold secrets), one level at a time. Not mkdirSync's recursive mode: under
+ * /proc mkdir answers ENOENT for a parent that exists, and Node's recursion
+ * then retries for ever at 100% CPU.
+ */
+export function ensureStoreFolder(path: string): void {
+  const missing: string[] = [];
+  for (let dir = dirname(path); ; ) {
+    let isDir: boolean | null = null;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT') throw new StoreUnwritableError(`cannot use the folder ${dir} for store ${path}: ${errCode(err)}`);
+    }
+    if (isDir === false) throw new StoreUnwritableError(`${dir} is not a folder, so store ${path} cannot live there`);
+    if (isDir) break;
+    missing.push(dir);
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      if (errCode(err) !== 'EEXIST') throw new StoreUnwritableError(`cannot create the folder ${dir} for store ${path}: ${errCode(err)}`);
+    }
+  }
+}
+
+/** Errors of the file system that mean "not here", as opposed to bugs. */
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENOSPC', 'EDQUOT', 'EISDIR', 'EINVAL', 'EIO']);
+
+function takeLock(path: string, command: string): HeldLock {
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    return acquireLock(path, command);
   } catch (err) {
-    throw new Error(`cannot create the folder for store ${path}: ${(err as Error).message}`);
+    if (UNWRITABLE.has(String(errCode(err)))) throw new StoreUnwritableError(`cannot create the lock file of store ${path}: ${errCode(err)}`);
+    throw err;
   }
 }
 
@@ -166,8 +212,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   }
 
   const path = resolve(opts.path);
-  prepareFolder(path);
-  const lock = acquireLock(path, opts.lockCommand ?? `flowforge ${process.argv[2] ?? ''}`.trim());
+  ensureStoreFolder(path);
+  const lock = takeLock(path, opts.lockCommand ?? `flowforge ${process.argv[2] ?? ''}`.trim());
   try {
     if (lock.recoveredFrom) logger.info(`took over the lock of ${path} from pid ${lock.recoveredFrom.pid}, which is no longer running`);
     rmSync(tempPathFor(path), { force: true });
@@ -178,7 +224,16 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
       if (loaded.version > 0) logger.info(`migrated store ${path} from schema version ${loaded.version} to ${SCHEMA_VERSION}`);
     }
     const db = new SqlDb(loaded.db);
-    const saver = new Saver({ path, clock, logger, debounceMs, maxDelayMs, exportBytes: () => db.export(), initialSizeBytes: loaded.sizeBytes });
+    const saver: Saver = new Saver({
+      path,
+      clock,
+      logger,
+      debounceMs,
+      maxDelayMs,
+      exportBytes: () => db.export(),
+      initialSizeBytes: loaded.sizeBytes,
+      beforeWrite: () => lock.verify(() => saver.fileUnchanged()),
+    });
     const store = new SqlEvidenceStore({ ...base, db, path, saver, lock });
     try {
       store.maintain(true);

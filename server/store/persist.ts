@@ -3,7 +3,7 @@
 // never later than a bound after the first unsaved change, and written
 // atomically (temp file, fsync, rename, fsync of the folder) so a crash at
 // any moment leaves either the previous file or the new one, never a torn one.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Clock, TimerHandle } from '../util/clock';
@@ -87,6 +87,18 @@ export interface SaverOptions {
   exportBytes: () => Uint8Array;
   /** Size of the file as loaded, reported until the first save. */
   initialSizeBytes?: number;
+  /** Runs before every write and throws when this process may no longer write the file (its lock was lost). */
+  beforeWrite?: () => void;
+}
+
+/** What tells one version of a file from another: a save renames a new inode into place. */
+export function fileIdentity(path: string): string | null {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return null;
+  }
 }
 
 export interface SaverState {
@@ -105,6 +117,8 @@ const RETRY_MAX_MS = 60_000;
 
 /** Coalesces changes into debounced, bounded, atomic saves; failed saves keep the data and retry with backoff. */
 export class Saver {
+  /** The identity of the file as this saver last left it. */
+  private written: string | null;
   private changeGen = 0;
   private savedGen = 0;
   /** When the oldest change not yet on disk happened. */
@@ -127,6 +141,7 @@ export class Saver {
   };
 
   constructor(private readonly opts: SaverOptions) {
+    this.written = fileIdentity(opts.path);
     this.state.sizeBytes = opts.initialSizeBytes ?? 0;
   }
 
@@ -154,8 +169,15 @@ export class Saver {
   flushSync(): void {
     if (this.changeGen === this.savedGen) return;
     const gen = this.changeGen;
+    this.opts.beforeWrite?.();
     writeFileAtomicSync(this.opts.path, this.opts.exportBytes());
     this.savedGen = gen;
+    this.written = fileIdentity(this.opts.path);
+  }
+
+  /** True while the file on disk is the one this saver last wrote (or loaded): nobody else saved over it. */
+  fileUnchanged(): boolean {
+    return fileIdentity(this.opts.path) === this.written;
   }
 
   /** Stops the timers; pending changes stay pending. */
@@ -209,8 +231,10 @@ export class Saver {
     this.unsavedSince = null;
     const started = performance.now();
     try {
+      this.opts.beforeWrite?.();
       const bytes = this.opts.exportBytes();
       await writeFileAtomic(path, bytes);
+      this.written = fileIdentity(path);
       this.savedGen = Math.max(this.savedGen, gen);
       this.consecutiveFailures = 0;
       this.retryAt = 0;
