@@ -163,9 +163,9 @@ export function ensureStoreFolder(path: string): void {
     try {
       isDir = statSync(dir).isDirectory();
     } catch (err) {
-      if (errCode(err) !== 'ENOENT') throw new StoreUnwritableError(`cannot use the folder ${dir} for store ${path}: ${errCode(err)}`);
+      if (errCode(err) !== 'ENOENT') throw new StoreUnwritableError(`cannot create the folder for store ${path}: ${dir} gives ${errCode(err)}`);
     }
-    if (isDir === false) throw new StoreUnwritableError(`${dir} is not a folder, so store ${path} cannot live there`);
+    if (isDir === false) throw new StoreUnwritableError(`cannot create the folder for store ${path}: ${dir} is not a folder`);
     if (isDir) break;
     missing.push(dir);
     const up = dirname(dir);
@@ -176,7 +176,7 @@ export function ensureStoreFolder(path: string): void {
     try {
       mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
-      if (errCode(err) !== 'EEXIST') throw new StoreUnwritableError(`cannot create the folder ${dir} for store ${path}: ${errCode(err)}`);
+      if (errCode(err) !== 'EEXIST') throw new StoreUnwritableError(`cannot create the folder for store ${path}: mkdir ${dir} gives ${errCode(err)}`);
     }
   }
 }
