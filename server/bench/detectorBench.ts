@@ -28,6 +28,11 @@ export const BENCH_CASES: BenchCase[] = [
       `2026-02-18T10:${String(i % 60).padStart(2, '0')}:07.123Z INFO req ${hex(i, 8)}-1b2c-4d5e-8f90-${hex(i + 1, 12)} GET /api/items/${i % 1000} 200 in ${i % 90}ms`,
   },
   { name: 'unique test names', line: (i) => `tests/unit/test_${hex(i, 6)}.py::test_handles_${hex(i * 3, 6)} PASSED` },
+  {
+    // A long cycle (a test run re-run after each "fix"): 300 distinct templates, then again.
+    name: '300-line cycle',
+    line: (i) => `  ${i % 300 < 250 ? 'ok' : 'not ok'} ${i % 300} - suite_${String.fromCharCode(97 + (i % 300) % 26)}${Math.floor((i % 300) / 26)} case (${i % 97}ms)`,
+  },
   { name: 'ANSI coloured', line: (i) => `\x1b[32m✓\x1b[0m compiled \x1b[1mchunk ${i % 40}\x1b[0m in ${i % 300} ms` },
 ];
 

@@ -7,6 +7,7 @@
 // count it in the current bucket, and compare its hash with the 5 previous
 // lines of the same stream (cycles of up to 5 lines). Everything else (shares,
 // rates, progress scoring) is computed once per snapshot from bounded buckets.
+import { CycleTracker } from './cycles';
 import { BLANK_HASH, LineNormalizer, stripAnsi } from './normalize';
 import { ProgressSampler, type ProgressFinding } from './progress';
 import { ResourceSignals } from './resources';
@@ -72,6 +73,8 @@ export class Detector {
   private bytesTotal = 0;
   private lastOutputT: number;
   private readonly repetitive = new Stretch(MISSES_TO_RESET);
+  /** Long cycles (2..512 lines) over both streams together. */
+  private readonly cycles = new CycleTracker();
   private readonly slotMs: number;
   private samplers = 0;
 
@@ -216,6 +219,15 @@ export class Detector {
     for (let k = 1; k <= lim; k++) if (ring[(seen - k) & 7] === key) m[k]!++;
     ring[seen & 7] = key;
     st.seen = seen + 1;
+
+    // Long cycles, over both streams: where was this template last seen?
+    const cycles = this.cycles;
+    if (tpl === undefined) cycles.push(key, -1, t);
+    else {
+      const last = tpl.lastPos;
+      tpl.lastPos = cycles.position;
+      cycles.push(key, last, t);
+    }
   }
 
   /** Reads the numbers of a sampled line: the first line of a slot, or the line completing its pair. */
@@ -255,6 +267,12 @@ export class Detector {
     if (lines >= MIN_LINES_FOR_REPETITION) {
       for (let k = 1; k <= MAX_CYCLE; k++) best = Math.max(best, recent.matches[k]! / lines);
       for (let k = 1; k <= MAX_CYCLE && cycle === null; k++) if (recent.matches[k]! / lines >= best * 0.95) cycle = k;
+    }
+    // A long cycle counts once it is established (a whole cycle repeated twice, nothing new).
+    const long = this.cycles.established();
+    if (long && lines >= MIN_LINES_FOR_REPETITION && long.share > best && best < this.th.repetition) {
+      best = long.share;
+      cycle = long.period;
     }
     const repetition = Math.min(1, best);
     const novelShare = lines > 0 ? recent.newTemplates / lines : 0;

@@ -20,6 +20,8 @@ export class TemplateStat {
   pairPending = false;
   /** The hash of lines that are exactly this template (not a repetition of it): only those are sampled for numbers. */
   fieldsHash: number | null = null;
+  /** Where this template was last seen in both streams together (CycleTracker position), -1 never. */
+  lastPos = -1;
 
   /**
    * @param key the hash it was first seen under: what cycle matching compares
