@@ -302,9 +302,11 @@ export class Detector {
         bytesDelta: sealed.bytes,
         templates: top.map((x) => x.stat.text),
         templateShares: top.map((x) => x.share),
+        failingShare: top.reduce((n, x) => n + (x.stat.failing ? x.share : 0), 0),
         evidence: top.slice(0, 3).map((x) => x.stat.sample).filter((s) => s.length > 0),
       },
       memory: this.resources.memory(t),
+      io: this.resources.io(t),
       tree: this.resources.tree(t),
     };
   }

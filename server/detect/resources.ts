@@ -5,6 +5,8 @@ import { Stretch } from './stretch';
 import type { ResourceReading, SignalSnapshot } from './types';
 
 const MAX_READINGS = 600;
+/** Window of the memory guard's slope: its last three readings must fall within it. */
+const FAST_MEMORY_WINDOW_MS = 5_000;
 /**
  * Of the last 5 CPU readings, this many below the threshold end a "high" stretch
  * (on a shared machine a spinning job's share dips now and then).
@@ -59,12 +61,31 @@ export class ResourceSignals {
 
   memory(t: number): SignalSnapshot['memory'] {
     const last = this.readings[this.readings.length - 1];
-    const pts = this.since(t - this.w.memoryWindowMs).map((r) => [r.t / 1000, r.rssBytes / MB] as const);
+    const points = (ms: number) => this.since(t - ms).map((r) => [r.t / 1000, r.rssBytes / MB] as const);
+    const pts = points(this.w.memoryWindowMs);
+    // The guard's slope: the slowest of the last two intervals, so a balloon is
+    // seen within two ticks while a single jump (one big allocation) is not a slope.
+    const fast = points(FAST_MEMORY_WINDOW_MS).slice(-3);
+    const fastSlope = fast.length === 3 ? Math.min(rise(fast[0]!, fast[1]!), rise(fast[1]!, fast[2]!)) : 0;
+    const avail = last?.memAvailableBytes ?? null;
+    const availableMb = avail === null ? null : avail / MB;
     return {
       rssMb: last ? last.rssBytes / MB : 0,
       peakMb: this.peakRss / MB,
       slopeMbPerS: pts.length >= 3 ? slope(pts) : 0,
+      fastSlopeMbPerS: fastSlope,
+      availableMb,
+      exhaustInS: availableMb !== null && fastSlope > 0 ? Math.max(0, availableMb) / fastSlope : null,
     };
+  }
+
+  /** Read + write bytes per second over the tree window; null until two readings had I/O counters. */
+  io(t: number): SignalSnapshot['io'] {
+    const recent = this.since(t - this.w.treeWindowMs).slice(1); // the oldest reading's bytes predate the window
+    const known = recent.filter((r) => r.ioBytes != null);
+    if (known.length === 0) return { bytesPerS: null };
+    const spanS = Math.max(1, (t - (this.since(t - this.w.treeWindowMs)[0]?.t ?? t)) / 1000);
+    return { bytesPerS: known.reduce((n, r) => n + r.ioBytes!, 0) / spanS };
   }
 
   tree(t: number): SignalSnapshot['tree'] {
@@ -95,6 +116,8 @@ export function lowerQuartile(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor((s.length - 1) * 0.25)]!;
 }
+
+const rise = (a: readonly [number, number], b: readonly [number, number]): number => (b[0] > a[0] ? (b[1] - a[1]) / (b[0] - a[0]) : 0);
 
 /** Least-squares slope of y over x. */
 export function slope(pts: ReadonlyArray<readonly [number, number]>): number {

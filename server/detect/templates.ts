@@ -6,6 +6,13 @@
 import { repeatedUnit } from './normalize';
 import type { ProgressSampler } from './progress';
 
+/**
+ * Words of failure: a line repeated with one of these is a retry storm, not a
+ * poll. Tested once per new template, never per line.
+ */
+export const FAILURE_WORDS =
+  /\b(errors?|err|fail(s|ed|ing|ure)?|fatal|exception|traceback|refused|unreachable|unable|cannot|can't|couldn't|could not|denied|timed out|timeout|retry(ing)?|retries|panic|abort(ed)?|crash(ed|ing)?|not found|econn\w*|enoent|eai_again)\b/i;
+
 export class TemplateStat {
   count = 0;
   lastSeenT = 0;
@@ -20,6 +27,8 @@ export class TemplateStat {
   pairPending = false;
   /** The hash of lines that are exactly this template (not a repetition of it): only those are sampled for numbers. */
   fieldsHash: number | null = null;
+  /** Whether the template says something failed (see FAILURE_WORDS); set once, when it is first seen. */
+  failing = false;
   /** Where this template was last seen in both streams together (CycleTracker position), -1 never. */
   lastPos = -1;
 
@@ -64,6 +73,7 @@ export class TemplateTable {
     const isNew = stat === undefined;
     if (!stat) {
       stat = new TemplateStat(hash, text, t);
+      stat.failing = FAILURE_WORDS.test(text);
       this.byText.set(text, stat);
     }
     if (raw === text) stat.fieldsHash ??= hash;

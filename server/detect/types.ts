@@ -17,6 +17,10 @@ export interface ResourceReading {
   /** Processes that appeared / went away since the previous reading. */
   spawned: number;
   exited: number;
+  /** Bytes the tree read + wrote (files, pipes, sockets) since the previous reading; null or absent where unknown. */
+  ioBytes?: number | null;
+  /** Memory the machine (or its cgroup) can still give, bytes; null or absent where unknown. */
+  memAvailableBytes?: number | null;
 }
 
 export type StreamName = 'stdout' | 'stderr';
@@ -43,9 +47,9 @@ export interface SignalSnapshot {
     peakPercent: number;
   };
   output: {
-    /** 0..1: how much of recent output is the same few templates, cycles of up to 5 lines included. */
+    /** 0..1: how much of recent output repeats: the same few templates, short cycles per stream, or an established long cycle over both streams. */
     repetition: number;
-    /** Length of the repeating cycle (1..5) when repetition is high, else null. */
+    /** Length of the repeating cycle (1..512 lines) when repetition is high, else null. */
     cycleLength: number | null;
     /** New templates per minute over the novelty window. */
     novelty: number;
@@ -72,6 +76,8 @@ export interface SignalSnapshot {
     templates: string[];
     /** Share of recent lines of each entry of `templates`. */
     templateShares: number[];
+    /** Share of recent lines whose template says something failed (error, refused, retrying, ...). */
+    failingShare: number;
     /** A few recent raw lines (ANSI stripped, truncated), NOT yet redacted. */
     evidence: string[];
   };
@@ -80,6 +86,16 @@ export interface SignalSnapshot {
     peakMb: number;
     /** Least-squares slope over the memory window, MB per second. */
     slopeMbPerS: number;
+    /** Slope over the last few readings (the memory guard's), MB per second. */
+    fastSlopeMbPerS: number;
+    /** Memory the machine (or cgroup) can still give, MB; null when unknown. */
+    availableMb: number | null;
+    /** Seconds until the available memory runs out at the fast slope; null when not growing or unknown. */
+    exhaustInS: number | null;
+  };
+  io: {
+    /** Bytes read + written per second by the tree over the tree window; null when unknown. */
+    bytesPerS: number | null;
   };
   tree: {
     procs: number;
@@ -139,6 +155,15 @@ export interface DetectionThresholds {
   /** Processes started or ended per second that, held for churnAlertMs, raise an alert. */
   churnPerS: number;
   churnAlertMs: number;
+  /** Read + write bytes per second (over the tree window) that count as I/O progress: a silent job doing this much is not spinning. */
+  ioProgressBytesPerS: number;
+  /** Memory guard without a limit: stop a tree whose memory, at its recent slope, would use up the available memory within this many seconds (null: off). */
+  memoryExhaustS: number | null;
+  /** ... only above this much memory (MB), and once the projection has held for memoryExhaustKillMs. */
+  memoryExhaustFloorMb: number;
+  memoryExhaustKillMs: number;
+  /** Output loop: without failure words (error, refused, retrying, ...) in the repeated lines, a steady line is a poll below this rate (lines/s) and a storm at or above it. */
+  stormRate: number;
   /** A rule alerts at or above alertConfidence and kills at or above killConfidence (0..1). */
   alertConfidence: number;
   killConfidence: number;

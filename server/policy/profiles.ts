@@ -33,6 +33,13 @@ export const STANDARD: Readonly<DetectionThresholds> = Object.freeze({
   treeWindowMs: 10_000,
   churnPerS: 50,
   churnAlertMs: 20_000,
+  ioProgressBytesPerS: 64 * 1024,
+  // Two minutes: enough to stop a runaway before the kernel's OOM killer picks a
+  // victim (maybe not this job), short enough that a healthy burst is not one.
+  memoryExhaustS: 120,
+  memoryExhaustFloorMb: 512,
+  memoryExhaustKillMs: 2_000,
+  stormRate: 25,
   alertConfidence: 0.6,
   killConfidence: 0.8,
   maxLineBytes: 2_048,

@@ -14,6 +14,7 @@ export type RuleId =
   | 'silent_spin'
   | 'memory_limit'
   | 'memory_climb'
+  | 'memory_exhaust'
   | 'process_limit'
   | 'process_churn';
 
@@ -73,8 +74,12 @@ export const share = (v: number): string => `${Math.round(v * 100)}%`;
 export const ratio = (v: number): string => v.toFixed(2);
 export const perS = (v: number): string => `${v >= 10 ? Math.round(v) : Number(v.toFixed(1))}/s`;
 export const mb = (v: number): string => `${Math.round(v)} MB`;
+/** MB below 10 GB, else GB with one decimal. */
+export const size = (v: number): string => (v >= 10_240 ? `${Number((v / 1024).toFixed(1))} GB` : mb(v));
 export const mbPerS = (v: number): string => `${Number(v.toFixed(1))} MB/s`;
 export const count = (v: number): string => String(Math.round(v));
+export const bytesPerS = (v: number): string =>
+  v >= 1024 * 1024 ? `${Number((v / 1024 / 1024).toFixed(1))} MB/s` : v >= 1024 ? `${Math.round(v / 1024)} KB/s` : `${Math.round(v)} B/s`;
 
 export function duration(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -84,6 +89,7 @@ export function duration(ms: number): string {
 }
 
 const seconds = (ms: number): string => duration(ms);
+const seconds1 = (s: number): string => duration(s * 1000);
 
 /** "98% CPU", or on a busy machine "wanting 100% CPU (getting 31%)". */
 function cpuText(s: SignalSnapshot): string {
@@ -95,6 +101,11 @@ function cpuText(s: SignalSnapshot): string {
 function repeatedWhat(s: SignalSnapshot): string {
   const n = s.output.cycleLength ?? 1;
   return n > 1 ? `a ${n}-line cycle` : 'one line';
+}
+
+/** ", starting 40 processes a second": a fork/exec storm's cost is in its short-lived children. */
+function churnText(s: SignalSnapshot): string {
+  return s.tree.churnPerS >= 2 ? `, starting or ending ${Math.round(s.tree.churnPerS)} processes a second` : '';
 }
 
 function lineRate(rate: number): string {
@@ -151,20 +162,32 @@ const cpuLoop: RuleSpec = {
   killAfterMs: (th) => th.loopKillMs,
   describe: (s, th, held) => {
     const busy = s.cpu.busyPercent !== null && s.cpu.busyPercent >= th.maxCpu ? cpuText(s) : `${lineRate(s.output.rate)} lines a second`;
-    return `${busy} for ${seconds(held)} while repeating ${repeatedWhat(s)} (no new output, no progress)`;
+    return `${busy}${churnText(s)} for ${seconds(held)} while repeating ${repeatedWhat(s)} (no new output, no progress)`;
   },
 };
+
+/**
+ * A steady repeated line at low CPU is a poll (ping, a health check, a
+ * heartbeat) unless it says something failed or comes faster than a poll would.
+ */
+const stormFactors = (s: SignalSnapshot, th: DetectionThresholds): Factor[] => [
+  { signal: 'failing', value: s.output.failingShare, threshold: FAILING_SHARE, op: '>=', span: FAILING_SHARE, show: share },
+  { signal: 'storm_rate', value: s.output.rate, threshold: th.stormRate, op: '>=', span: th.stormRate, show: perS },
+];
+/** Share of the repeated lines that must say something failed for a retry storm. */
+const FAILING_SHARE = 0.3;
 
 const outputLoop: RuleSpec = {
   id: 'output_loop',
   title: 'Output loop',
-  factors: (s, th) => [...loopFactors(s, th), rateFactor(s, th.outputLoopRate)],
+  factors: (s, th) => [...loopFactors(s, th), rateFactor(s, th.outputLoopRate), stormFactors(s, th)],
   alertAfterMs: (th) => th.outputLoopAlertMs,
   killAfterMs: (th) => th.outputLoopKillMs,
   describe: (s, _th, held) => {
     const n = s.output.cycleLength ?? 1;
     const what = n > 1 ? `the same ${n}-line cycle, ${lineRate(s.output.rate)} lines a second,` : `the same line ${lineRate(s.output.rate)} times a second`;
-    return `${what} for ${seconds(held)} (no new output, no progress)`;
+    const failing = s.output.failingShare >= FAILING_SHARE ? ', failing each time' : '';
+    return `${what}${failing} for ${seconds(held)} (no new output, no progress)`;
   },
 };
 
@@ -177,11 +200,17 @@ const silentSpin: RuleSpec = {
   factors: (s, th) => [
     cpuFactor(s, th),
     { signal: 'silence', value: s.output.silenceMs / 1000, threshold: SILENT_AFTER_MS / 1000, op: '>=', span: 10, show: (v) => `${Math.round(v)} s` },
+    // Reading and writing is work (a compressor, a copy): only a spinner without I/O is silent.
+    // Where I/O cannot be measured, silence and CPU decide as before.
+    { signal: 'io', value: s.io.bytesPerS ?? 0, threshold: th.ioProgressBytesPerS, op: '<=', span: th.ioProgressBytesPerS, show: bytesPerS },
   ],
   held: (s) => Math.min(s.output.silenceMs, s.cpu.highForMs),
   alertAfterMs: (th) => th.silentSpinAlertMs,
   killAfterMs: (th) => th.silentSpinKillMs,
-  describe: (s, _th, held) => `${cpuText(s)} for ${seconds(held)} without printing anything`,
+  describe: (s, _th, held) => {
+    const io = s.io.bytesPerS === null ? '' : ' or reading and writing';
+    return `${cpuText(s)} for ${seconds(held)} without printing anything${io}`;
+  },
 };
 
 const memoryLimit: RuleSpec = {
@@ -212,6 +241,27 @@ const memoryClimb: RuleSpec = {
   describe: (s, _th, held) => `memory grew ${mbPerS(s.memory.slopeMbPerS)} for ${seconds(held)}, now ${mb(s.memory.rssMb)}`,
 };
 
+/**
+ * No limit set, but memory grows so fast that the machine would run out within
+ * memoryExhaustS: stop it before the kernel's OOM killer picks a victim.
+ */
+const memoryExhaust: RuleSpec = {
+  id: 'memory_exhaust',
+  title: 'Memory running out',
+  factors: (s, th) =>
+    th.memoryExhaustS === null
+      ? null
+      : [
+          { signal: 'memory_exhaust_in', value: s.memory.exhaustInS, threshold: th.memoryExhaustS, op: '<=', span: th.memoryExhaustS / 2, show: seconds1 },
+          { signal: 'memory', value: s.memory.rssMb, threshold: th.memoryExhaustFloorMb, op: '>=', span: th.memoryExhaustFloorMb / 2, show: mb },
+        ],
+  alertAfterMs: () => 0,
+  killAfterMs: (th) => th.memoryExhaustKillMs,
+  describe: (s, _th, held) =>
+    `memory growing ${mbPerS(s.memory.fastSlopeMbPerS)}${held >= 1000 ? ` for ${seconds(held)}` : ''}, now ${size(s.memory.rssMb)}; at that rate the ` +
+    `${size(s.memory.availableMb ?? 0)} still available run out in ${seconds1(s.memory.exhaustInS ?? 0)}`,
+};
+
 const processLimit: RuleSpec = {
   id: 'process_limit',
   title: 'Too many processes',
@@ -232,7 +282,7 @@ const processChurn: RuleSpec = {
 };
 
 /** In order of precedence when several fire with the same action. */
-export const RULES: readonly RuleSpec[] = [memoryLimit, processLimit, cpuLoop, silentSpin, outputLoop, memoryClimb, processChurn];
+export const RULES: readonly RuleSpec[] = [memoryLimit, processLimit, memoryExhaust, cpuLoop, silentSpin, outputLoop, memoryClimb, processChurn];
 
 export interface RuleEval {
   spec: RuleSpec;

@@ -33,6 +33,10 @@ export function signalReadings(s: SignalSnapshot, th: DetectionThresholds): Sign
     reading('silence', o.silenceMs / 1000, th.silentSpinAlertMs / 1000, '>=', 's'),
     reading('memory', s.memory.rssMb, th.maxMemoryMb, '>=', 'MB'),
     reading('memory_slope', s.memory.slopeMbPerS, th.memoryClimbMbPerS, '>=', 'MB/s'),
+    reading('memory_exhaust_in', s.memory.exhaustInS, th.memoryExhaustS, '<=', 's until available memory runs out'),
+    reading('memory_available', s.memory.availableMb, null, '>=', 'MB'),
+    reading('io', s.io.bytesPerS, th.ioProgressBytesPerS, '>=', 'bytes read + written per second'),
+    reading('failing', o.failingShare, null, '>=', 'share of recent lines that say something failed'),
     reading('procs', s.tree.procs, th.maxProcs, '>=', 'processes'),
     reading('churn', s.tree.churnPerS, th.churnPerS, '>=', 'processes/s'),
   ];

@@ -3,6 +3,7 @@
 // serves every supervised job, so the cost does not grow with the job count.
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import pidusage from 'pidusage';
 
 export interface ProcInfo {
@@ -31,6 +32,19 @@ export interface ProcessSnapshot {
    * read on demand, for tree members only. Absent where the system cannot tell.
    */
   schedMs?: (pid: number) => number | null;
+  /**
+   * Bytes a process has read plus written through system calls (files, pipes,
+   * sockets; /proc/<pid>/io rchar + wchar, children it reaped included); read on
+   * demand, for tree members only. Absent where the system cannot tell.
+   */
+  ioBytes?: (pid: number) => number | null;
+  /**
+   * How contended the CPUs are: the 1-minute load average per CPU, at least 1
+   * (a process that wants a whole CPU gets about 1/contention of one). Absent where unknown.
+   */
+  contention?: number | null;
+  /** Memory the machine (or the cgroup it runs in, if tighter) can still give, bytes. */
+  memAvailableBytes?: number | null;
 }
 
 export interface ProcessSource {
@@ -47,6 +61,39 @@ export interface ProcessSource {
 
 /** A process is named by pid and start time, so a reused pid is never mistaken for the old one. */
 export const identityOf = (p: Pick<ProcInfo, 'pid' | 'startTime'>): string => `${p.pid}:${p.startTime}`;
+
+const MAX_CONTENTION = 8;
+
+function fieldAfter(text: string, label: string): number | null {
+  const i = text.indexOf(label);
+  if (i < 0) return null;
+  const v = parseInt(text.slice(i + label.length, text.indexOf('\n', i) >>> 0), 10);
+  return Number.isFinite(v) ? v : null;
+}
+
+/**
+ * MemAvailable from /proc/meminfo, or what the cgroup (v2) still allows if
+ * that is less: the kernel's OOM killer acts on whichever runs out first.
+ */
+export function readMemAvailable(): number | null {
+  let avail: number | null = null;
+  try {
+    const kb = fieldAfter(readFileSync('/proc/meminfo', 'latin1'), 'MemAvailable:');
+    if (kb !== null) avail = kb * 1024;
+  } catch {
+    /* not Linux */
+  }
+  try {
+    const max = readFileSync('/sys/fs/cgroup/memory.max', 'latin1').trim();
+    if (max !== 'max') {
+      const room = Number(max) - Number(readFileSync('/sys/fs/cgroup/memory.current', 'latin1').trim());
+      if (Number.isFinite(room)) avail = avail === null ? room : Math.min(avail, room);
+    }
+  } catch {
+    /* no cgroup v2 limit visible */
+  }
+  return avail;
+}
 
 const CLK_TCK = 100; // Linux USER_HZ; fixed at 100 on every mainstream kernel ABI.
 const PAGE_SIZE = 4096;
@@ -111,7 +158,44 @@ export class LinuxProcSource implements ProcessSource {
         if (info) procs.set(info.pid, info);
       }
     }
-    return { t, procs, schedMs: (pid) => this.readSchedMs(pid) };
+    return {
+      t,
+      procs,
+      schedMs: (pid) => this.readSchedMs(pid),
+      ioBytes: (pid) => this.readIoBytes(pid),
+      contention: this.readContention(),
+      memAvailableBytes: readMemAvailable(),
+    };
+  }
+
+  /** /proc/<pid>/io: "rchar: N" and "wchar: N" are its first two lines. */
+  private readIoBytes(pid: number): number | null {
+    const text = this.readSmall(`/proc/${pid}/io`);
+    if (text === null) return null;
+    const r = fieldAfter(text, 'rchar:');
+    const w = fieldAfter(text, 'wchar:');
+    return r === null || w === null ? null : r + w;
+  }
+
+  /** Load average (1 min) per CPU, at least 1; capped so one odd reading cannot inflate demand without bound. */
+  private readContention(): number | null {
+    const text = this.readSmall('/proc/loadavg');
+    const load = text === null ? NaN : Number(text.split(' ')[0]);
+    if (!Number.isFinite(load)) return null;
+    return Math.min(MAX_CONTENTION, Math.max(1, load / availableParallelism()));
+  }
+
+  private readSmall(path: string): string | null {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      const n = readSync(fd, this.buf, 0, this.buf.length, 0);
+      return this.buf.toString('latin1', 0, n);
+    } catch {
+      return null;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   /** Kernels without CONFIG_PROC_CHILDREN have no children files: then every snapshot is a full scan. */
@@ -149,31 +233,16 @@ export class LinuxProcSource implements ProcessSource {
 
   /** /proc/<pid>/schedstat: "<ns on cpu> <ns waiting on a runqueue> <timeslices>". */
   private readSchedMs(pid: number): number | null {
-    let fd: number | undefined;
-    try {
-      fd = openSync(`/proc/${pid}/schedstat`, 'r');
-      const n = readSync(fd, this.buf, 0, this.buf.length, 0);
-      const [run, wait] = this.buf.toString('latin1', 0, n).split(' ');
-      const ms = (Number(run) + Number(wait)) / 1e6;
-      return Number.isFinite(ms) ? ms : null;
-    } catch {
-      return null;
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    const text = this.readSmall(`/proc/${pid}/schedstat`);
+    if (text === null) return null;
+    const [run, wait] = text.split(' ');
+    const ms = (Number(run) + Number(wait)) / 1e6;
+    return Number.isFinite(ms) ? ms : null;
   }
 
   private readStat(pid: string): ProcInfo | null {
-    let fd: number | undefined;
-    try {
-      fd = openSync(`/proc/${pid}/stat`, 'r');
-      const n = readSync(fd, this.buf, 0, this.buf.length, 0);
-      return parseProcStat(this.buf.toString('latin1', 0, n));
-    } catch {
-      return null; // exited between readdir and open
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    const text = this.readSmall(`/proc/${pid}/stat`); // null: exited between readdir and open
+    return text === null ? null : parseProcStat(text);
   }
 
   environOf(pid: number): string | null {

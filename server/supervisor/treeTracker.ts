@@ -21,6 +21,13 @@ export interface TreeReading {
   exited: number;
   /** Members that are outside the job's process group (escapees). */
   escaped: number;
+  /**
+   * Bytes read + written by the tree since the previous tick (children reaped
+   * in between included, through their parents' counters); null when unknown.
+   */
+  ioBytes: number | null;
+  /** Memory the machine (or its cgroup) can still give, bytes; null when unknown. */
+  memAvailableBytes: number | null;
 }
 
 export interface TrackedProc {
@@ -38,6 +45,8 @@ interface Seen {
   lastT: number;
   /** Scheduler time (on or waiting for a CPU) at the last tick, when known. */
   schedMs: number | null;
+  /** Bytes read + written at the last tick, when known. */
+  ioBytes: number | null;
 }
 
 export class TreeTracker {
@@ -92,10 +101,15 @@ export class TreeTracker {
     const dtMs = this.lastT === null ? 0 : snapshot.t - this.lastT;
 
     let cpuMs = 0;
+    /** CPU of children reaped since the last tick that was not counted while they lived. */
+    let reapedMs = 0;
     let haveReading = false;
     let demandMs = 0;
     let haveDemand = false;
+    let ioBytes = 0;
+    let haveIo = false;
     const sched = new Map<string, number | null>();
+    const io = new Map<string, number | null>();
     let spawned = 0;
     let rss = 0;
     let escaped = 0;
@@ -116,7 +130,13 @@ export class TreeTracker {
         demandMs += Math.max(0, now - prev.schedMs);
       }
       // Children reaped by this member since last tick: their CPU lands here.
-      cpuMs += Math.max(0, p.childCpuMs - prev.proc.childCpuMs);
+      reapedMs += Math.max(0, p.childCpuMs - prev.proc.childCpuMs);
+      const ioNow = snapshot.ioBytes?.(p.pid) ?? null;
+      io.set(id, ioNow);
+      if (ioNow !== null && prev.ioBytes !== null) {
+        haveIo = true;
+        ioBytes += Math.max(0, ioNow - prev.ioBytes);
+      }
     }
 
     let exited = 0;
@@ -126,20 +146,39 @@ export class TreeTracker {
       // Its reaped total is now in its parent's childCpuMs; take out what we
       // already counted for it so the tree total is not counted twice.
       const parent = byPid.get(s.proc.ppid);
-      if (parent && this.seen.has(identityOf(parent))) cpuMs -= s.proc.cpuMs - s.firstCpuMs;
+      if (parent && this.seen.has(identityOf(parent))) reapedMs -= s.proc.cpuMs - s.firstCpuMs;
     }
+    reapedMs = Math.max(0, reapedMs);
+    cpuMs += reapedMs;
+    // Processes that lived less than a tick have no scheduler reading of their own.
+    // On a busy machine they waited for a CPU too: estimate their demand as their
+    // CPU times how contended the CPUs were (a fork/exec storm then shows its
+    // real cost instead of the slice it got).
+    if (haveDemand && reapedMs > 0) demandMs += reapedMs * (snapshot.contention ?? 1);
 
     for (const [id, p] of current) {
       const prev = this.seen.get(id);
       const schedMs = sched.has(id) ? sched.get(id)! : (snapshot.schedMs?.(p.pid) ?? null);
-      this.seen.set(id, { proc: p, firstCpuMs: prev ? prev.firstCpuMs : p.cpuMs, lastT: snapshot.t, schedMs });
+      const ioNow = io.has(id) ? io.get(id)! : (snapshot.ioBytes?.(p.pid) ?? null);
+      this.seen.set(id, { proc: p, firstCpuMs: prev ? prev.firstCpuMs : p.cpuMs, lastT: snapshot.t, schedMs, ioBytes: ioNow });
     }
     for (const id of [...this.seen.keys()]) if (!current.has(id)) this.seen.delete(id);
 
     const cpuPercent = haveReading && dtMs > 0 ? (Math.max(0, cpuMs) / dtMs) * 100 : null;
     const cpuDemandPercent = haveDemand && dtMs > 0 ? (demandMs / dtMs) * 100 : null;
     this.lastT = snapshot.t;
-    return { t: snapshot.t, cpuPercent, cpuDemandPercent, rssBytes: rss, procs: current.size, spawned, exited, escaped };
+    return {
+      t: snapshot.t,
+      cpuPercent,
+      cpuDemandPercent,
+      rssBytes: rss,
+      procs: current.size,
+      spawned,
+      exited,
+      escaped,
+      ioBytes: haveIo ? ioBytes : null,
+      memAvailableBytes: snapshot.memAvailableBytes ?? null,
+    };
   }
 
   /** Every process this tracker currently knows as part of the tree. */

@@ -2,7 +2,7 @@
 // what its tree uses, replayed against a FakeClock. Lines of one second arrive
 // in 10 chunks spread over the second, as they would from a pipe.
 import { Detector } from '../../../server/detect/detector';
-import type { SignalSnapshot } from '../../../server/detect/types';
+import type { DetectionThresholds, SignalSnapshot } from '../../../server/detect/types';
 import { PolicyEngine } from '../../../server/policy/policyEngine';
 import { resolveSettings } from '../../../server/policy/settings';
 import type { EffectiveSettings, PolicyOverrides, Verdict } from '../../../server/policy/types';
@@ -18,6 +18,10 @@ export interface Job {
   procs?(i: number): number;
   spawned?(i: number): number;
   stderr?(i: number): string;
+  /** Bytes read + written by the tree during second i (absent: unknown). */
+  ioBytes?(i: number): number;
+  /** Memory the machine can still give at the end of second i, MB (absent: unknown). */
+  memAvailableMb?(i: number): number;
 }
 
 export interface Tick {
@@ -34,8 +38,14 @@ export interface SimResult {
   last(): Tick;
 }
 
-export function simulate(job: Job, overrides: PolicyOverrides = {}, runKey = 'run-test'): SimResult {
-  const settings = resolveSettings(overrides);
+export function simulate(
+  job: Job,
+  overrides: PolicyOverrides = {},
+  runKey = 'run-test',
+  thresholds: Partial<DetectionThresholds> = {},
+): SimResult {
+  const resolved = resolveSettings(overrides);
+  const settings = { ...resolved, detection: { ...resolved.detection, ...thresholds } };
   const clock = new FakeClock();
   const start = clock.now();
   const detector = new Detector(settings.detection, start);
@@ -57,6 +67,8 @@ export function simulate(job: Job, overrides: PolicyOverrides = {}, runKey = 'ru
       procs: job.procs?.(i) ?? 1,
       spawned: job.spawned?.(i) ?? (i === 0 ? 1 : 0),
       exited: job.spawned?.(i) ?? 0,
+      ioBytes: i === 0 || !job.ioBytes ? null : job.ioBytes(i),
+      memAvailableBytes: job.memAvailableMb ? job.memAvailableMb(i) * 1024 * 1024 : null,
     });
     detector.flushPartial(t);
     const snap = detector.snapshot(t);

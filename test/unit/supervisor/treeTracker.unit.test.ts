@@ -97,3 +97,40 @@ describe('TreeTracker', () => {
     assert.equal(r.procs, 1);
   });
 });
+
+describe('TreeTracker: short-lived children, I/O, available memory', () => {
+  const withSched = (s: ProcessSnapshot, sched: Record<number, number>, extra: Partial<ProcessSnapshot> = {}): ProcessSnapshot => ({
+    ...s,
+    schedMs: (pid) => sched[pid] ?? null,
+    ...extra,
+  });
+
+  it('children that lived less than a tick: their CPU comes from the parent, their demand from it times the contention', () => {
+    const t = new TreeTracker(100, 100);
+    // A shell that reaps ~300 ms of children per second on a machine 3x oversubscribed.
+    t.observe(withSched(snap(0, [proc({ pid: 100, ppid: 1, childCpuMs: 0 })]), { 100: 0 }, { contention: 3 }));
+    const r = t.observe(withSched(snap(1000, [proc({ pid: 100, ppid: 1, childCpuMs: 300 })]), { 100: 5 }, { contention: 3 }));
+    assert.equal(r.cpuPercent, 30, 'CPU actually used, including the reaped children');
+    assert.equal(r.cpuDemandPercent, 5 / 10 + 90, 'the shell itself (5 ms) plus 300 ms x 3');
+  });
+
+  it('near miss: on an idle machine the estimate adds nothing beyond the CPU used', () => {
+    const t = new TreeTracker(100, 100);
+    t.observe(withSched(snap(0, [proc({ pid: 100, ppid: 1 })]), { 100: 0 }, { contention: 1 }));
+    const r = t.observe(withSched(snap(1000, [proc({ pid: 100, ppid: 1, childCpuMs: 200 })]), { 100: 0 }, { contention: 1 }));
+    assert.equal(r.cpuDemandPercent, 20);
+  });
+
+  it('counts read + write bytes as deltas over live members, unknown until a second reading', () => {
+    const t = new TreeTracker(100, 100);
+    const io = (a: number, b: number) => (pid: number) => (pid === 100 ? a : pid === 101 ? b : null);
+    const tree = [proc({ pid: 100, ppid: 1 }), proc({ pid: 101, ppid: 100 })];
+    const r1 = t.observe({ ...snap(0, tree), ioBytes: io(1000, 5000) });
+    assert.equal(r1.ioBytes, null, 'a lifetime total is not a rate');
+    const r2 = t.observe({ ...snap(1000, tree), ioBytes: io(1500, 9000), memAvailableBytes: 123 });
+    assert.equal(r2.ioBytes, 500 + 4000);
+    assert.equal(r2.memAvailableBytes, 123);
+    const r3 = t.observe(snap(2000, tree));
+    assert.equal(r3.ioBytes, null, 'a source that cannot tell gives no number, not zero');
+  });
+});
