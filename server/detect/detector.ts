@@ -85,7 +85,7 @@ export class Detector {
     this.norm = new LineNormalizer(th.maxLineBytes);
     this.table = new TemplateTable(th.maxTemplates);
     this.streams = { stdout: new StreamState(th.maxLineBytes), stderr: new StreamState(th.maxLineBytes) };
-    this.resources = new ResourceSignals(th);
+    this.resources = new ResourceSignals(th, startedAt);
     this.cur = newBucket(0, startedAt);
     this.lastOutputT = startedAt;
     this.slotMs = th.progressWindowMs / 40;

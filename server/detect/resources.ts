@@ -7,6 +7,9 @@ import type { ResourceReading, SignalSnapshot } from './types';
 const MAX_READINGS = 600;
 /** Window of the memory guard's slope: its last three readings must fall within it. */
 const FAST_MEMORY_WINDOW_MS = 5_000;
+/** The memory guard's longer look back, and the growth below which it does not project at all. */
+const GUARD_WINDOW_MS = 10_000;
+const MIN_GUARD_GROWTH_MB_PER_S = 32;
 /**
  * Of the last 5 CPU readings, this many below the threshold end a "high" stretch
  * (on a shared machine a spinning job's share dips now and then).
@@ -27,7 +30,11 @@ export class ResourceSignals {
   private readonly high = new Stretch(LOW_READINGS_TO_RESET);
   private prevT: number | null = null;
 
-  constructor(private readonly w: ResourceWindows) {}
+  /** @param startT when the job started (its memory then counts as nothing), if known */
+  constructor(
+    private readonly w: ResourceWindows,
+    private readonly startT: number | null = null,
+  ) {}
 
   observe(r: ResourceReading): void {
     const first = this.readings.length === 0;
@@ -63,19 +70,27 @@ export class ResourceSignals {
     const last = this.readings[this.readings.length - 1];
     const points = (ms: number) => this.since(t - ms).map((r) => [r.t / 1000, r.rssBytes / MB] as const);
     const pts = points(this.w.memoryWindowMs);
-    // The guard's slope: the slowest of the last two intervals, so a balloon is
-    // seen within two ticks while a single jump (one big allocation) is not a slope.
-    const fast = points(FAST_MEMORY_WINDOW_MS).slice(-3);
-    const fastSlope = fast.length === 3 ? Math.min(rise(fast[0]!, fast[1]!), rise(fast[1]!, fast[2]!)) : 0;
+    // The guard's slope: the slowest of the last two intervals (the job's start,
+    // with nothing allocated yet, counts as a point), so a balloon is seen at
+    // once while a single jump (one big allocation) lasts one interval only and
+    // never holds for the rule's window.
+    const fast: (readonly [number, number])[] = points(FAST_MEMORY_WINDOW_MS).slice(-3);
+    if (fast.length < 3 && this.startT !== null && this.readings.length === fast.length) fast.unshift([this.startT / 1000, 0]);
+    let fastSlope = fast.length >= 2 ? Infinity : 0;
+    for (let i = 1; i < fast.length; i++) fastSlope = Math.min(fastSlope, rise(fast[i - 1]!, fast[i]!));
+    // While it keeps growing, the projection takes the steeper of that and the
+    // last 10 s (a balloon that slows down as it gets big still counts its burst).
+    const guard = points(GUARD_WINDOW_MS);
+    const guardSlope = fastSlope >= MIN_GUARD_GROWTH_MB_PER_S ? Math.max(fastSlope, guard.length >= 3 ? slope(guard) : 0) : 0;
     const avail = last?.memAvailableBytes ?? null;
     const availableMb = avail === null ? null : avail / MB;
     return {
       rssMb: last ? last.rssBytes / MB : 0,
       peakMb: this.peakRss / MB,
       slopeMbPerS: pts.length >= 3 ? slope(pts) : 0,
-      fastSlopeMbPerS: fastSlope,
+      fastSlopeMbPerS: guardSlope,
       availableMb,
-      exhaustInS: availableMb !== null && fastSlope > 0 ? Math.max(0, availableMb) / fastSlope : null,
+      exhaustInS: availableMb !== null && guardSlope > 0 ? Math.max(0, availableMb) / guardSlope : null,
     };
   }
 

@@ -86,7 +86,10 @@ export interface SignalSnapshot {
     peakMb: number;
     /** Least-squares slope over the memory window, MB per second. */
     slopeMbPerS: number;
-    /** Slope over the last few readings (the memory guard's), MB per second. */
+    /**
+     * The memory guard's growth rate, MB per second: 0 unless each of the last two
+     * intervals grew at least 32 MB/s; then the steeper of that and the 10 s slope.
+     */
     fastSlopeMbPerS: number;
     /** Memory the machine (or cgroup) can still give, MB; null when unknown. */
     availableMb: number | null;
@@ -164,6 +167,12 @@ export interface DetectionThresholds {
   memoryExhaustKillMs: number;
   /** Output loop: without failure words (error, refused, retrying, ...) in the repeated lines, a steady line is a poll below this rate (lines/s) and a storm at or above it. */
   stormRate: number;
+  /**
+   * CPU loop: a loop whose repeated lines say something failed and that starts or
+   * ends at least this many processes a second counts as busy (a fork/exec retry
+   * storm), whatever CPU share a busy machine gives it.
+   */
+  forkStormPerS: number;
   /** A rule alerts at or above alertConfidence and kills at or above killConfidence (0..1). */
   alertConfidence: number;
   killConfidence: number;

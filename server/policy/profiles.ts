@@ -38,8 +38,9 @@ export const STANDARD: Readonly<DetectionThresholds> = Object.freeze({
   // victim (maybe not this job), short enough that a healthy burst is not one.
   memoryExhaustS: 120,
   memoryExhaustFloorMb: 512,
-  memoryExhaustKillMs: 2_000,
+  memoryExhaustKillMs: 1_000,
   stormRate: 25,
+  forkStormPerS: 2,
   alertConfidence: 0.6,
   killConfidence: 0.8,
   maxLineBytes: 2_048,

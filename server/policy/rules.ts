@@ -154,14 +154,23 @@ const cpuLoop: RuleSpec = {
   id: 'cpu_loop',
   title: 'CPU loop',
   factors: (s, th) => [
-    [cpuFactor(s, th), { signal: 'flood', value: s.output.rate, threshold: th.floodRate, op: '>=', span: th.floodRate / 2, show: perS }],
+    [
+      cpuFactor(s, th),
+      { signal: 'flood', value: s.output.rate, threshold: th.floodRate, op: '>=', span: th.floodRate / 2, show: perS },
+      forkStormFactor(s, th),
+    ],
     ...loopFactors(s, th),
     rateFactor(s, th.loopMinRate),
   ],
   alertAfterMs: (th) => th.loopAlertMs,
   killAfterMs: (th) => th.loopKillMs,
   describe: (s, th, held) => {
-    const busy = s.cpu.busyPercent !== null && s.cpu.busyPercent >= th.maxCpu ? cpuText(s) : `${lineRate(s.output.rate)} lines a second`;
+    const busy =
+      s.cpu.busyPercent !== null && s.cpu.busyPercent >= th.maxCpu
+        ? cpuText(s)
+        : s.output.rate >= th.floodRate
+          ? `${lineRate(s.output.rate)} lines a second`
+          : `failing and retrying at ${pct(s.cpu.busyPercent ?? 0)} CPU on a busy machine`;
     return `${busy}${churnText(s)} for ${seconds(held)} while repeating ${repeatedWhat(s)} (no new output, no progress)`;
   },
 };
@@ -176,6 +185,20 @@ const stormFactors = (s: SignalSnapshot, th: DetectionThresholds): Factor[] => [
 ];
 /** Share of the repeated lines that must say something failed for a retry storm. */
 const FAILING_SHARE = 0.3;
+
+/**
+ * A failing loop that starts processes for every attempt (a shell `until`
+ * retrying git or curl): on a busy machine its short-lived children get a
+ * sliver of CPU each and the tree's CPU reads low, but the storm is no less real.
+ */
+const forkStormFactor = (s: SignalSnapshot, th: DetectionThresholds): Factor => ({
+  signal: 'retry_forks',
+  value: s.output.failingShare >= FAILING_SHARE ? s.tree.churnPerS : 0,
+  threshold: th.forkStormPerS,
+  op: '>=',
+  span: th.forkStormPerS,
+  show: perS,
+});
 
 const outputLoop: RuleSpec = {
   id: 'output_loop',
@@ -255,7 +278,8 @@ const memoryExhaust: RuleSpec = {
           { signal: 'memory_exhaust_in', value: s.memory.exhaustInS, threshold: th.memoryExhaustS, op: '<=', span: th.memoryExhaustS / 2, show: seconds1 },
           { signal: 'memory', value: s.memory.rssMb, threshold: th.memoryExhaustFloorMb, op: '>=', span: th.memoryExhaustFloorMb / 2, show: mb },
         ],
-  alertAfterMs: () => 0,
+  // A one-off jump holds for one interval only: neither alert nor stop before the window.
+  alertAfterMs: (th) => th.memoryExhaustKillMs,
   killAfterMs: (th) => th.memoryExhaustKillMs,
   describe: (s, _th, held) =>
     `memory growing ${mbPerS(s.memory.fastSlopeMbPerS)}${held >= 1000 ? ` for ${seconds(held)}` : ''}, now ${size(s.memory.rssMb)}; at that rate the ` +

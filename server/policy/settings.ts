@@ -69,6 +69,7 @@ export const THRESHOLD_RULES: Record<keyof DetectionThresholds, ValueRule> = {
   memoryExhaustFloorMb: num(0, 16 * 1024 * 1024),
   memoryExhaustKillMs: ms(0, HOUR),
   stormRate: num(0, 1_000_000),
+  forkStormPerS: num(0.01, 1_000_000),
   alertConfidence: num(0.5, 1),
   killConfidence: num(0.5, 1),
   maxLineBytes: num(64, 1_048_576, { integer: true }),

@@ -38,6 +38,8 @@ export interface ProcessSnapshot {
    * demand, for tree members only. Absent where the system cannot tell.
    */
   ioBytes?: (pid: number) => number | null;
+  /** The part of `schedMs` spent on a CPU (precise, unlike the tick-counted cpuMs), ms. */
+  schedRunMs?: (pid: number) => number | null;
   /**
    * How contended the CPUs are: the 1-minute load average per CPU, at least 1
    * (a process that wants a whole CPU gets about 1/contention of one). Absent where unknown.
@@ -62,7 +64,7 @@ export interface ProcessSource {
 /** A process is named by pid and start time, so a reused pid is never mistaken for the old one. */
 export const identityOf = (p: Pick<ProcInfo, 'pid' | 'startTime'>): string => `${p.pid}:${p.startTime}`;
 
-const MAX_CONTENTION = 8;
+const MAX_CONTENTION = 16;
 
 function fieldAfter(text: string, label: string): number | null {
   const i = text.indexOf(label);
@@ -158,10 +160,19 @@ export class LinuxProcSource implements ProcessSource {
         if (info) procs.set(info.pid, info);
       }
     }
+    const sched = new Map<number, [number, number] | null>();
+    const schedOf = (pid: number) => {
+      if (!sched.has(pid)) sched.set(pid, this.readSched(pid));
+      return sched.get(pid)!;
+    };
     return {
       t,
       procs,
-      schedMs: (pid) => this.readSchedMs(pid),
+      schedMs: (pid) => {
+        const s = schedOf(pid);
+        return s ? s[0] + s[1] : null;
+      },
+      schedRunMs: (pid) => schedOf(pid)?.[0] ?? null,
       ioBytes: (pid) => this.readIoBytes(pid),
       contention: this.readContention(),
       memAvailableBytes: readMemAvailable(),
@@ -232,12 +243,11 @@ export class LinuxProcSource implements ProcessSource {
   }
 
   /** /proc/<pid>/schedstat: "<ns on cpu> <ns waiting on a runqueue> <timeslices>". */
-  private readSchedMs(pid: number): number | null {
+  private readSched(pid: number): [run: number, wait: number] | null {
     const text = this.readSmall(`/proc/${pid}/schedstat`);
     if (text === null) return null;
-    const [run, wait] = text.split(' ');
-    const ms = (Number(run) + Number(wait)) / 1e6;
-    return Number.isFinite(ms) ? ms : null;
+    const [run, wait] = text.split(' ').map((x) => Number(x) / 1e6);
+    return Number.isFinite(run) && Number.isFinite(wait) ? [run!, wait!] : null;
   }
 
   private readStat(pid: string): ProcInfo | null {

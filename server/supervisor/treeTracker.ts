@@ -30,6 +30,11 @@ export interface TreeReading {
   memAvailableBytes: number | null;
 }
 
+/** Below this much CPU among twice-read members, their wait ratio is noise: use the load per CPU. */
+const MIN_CPU_FOR_WAIT_RATIO_MS = 10;
+/** A wait factor above this is not believed (a reading glitch would otherwise inflate demand). */
+const MAX_WAIT_FACTOR = 16;
+
 export interface TrackedProc {
   pid: number;
   startTime: number;
@@ -45,6 +50,8 @@ interface Seen {
   lastT: number;
   /** Scheduler time (on or waiting for a CPU) at the last tick, when known. */
   schedMs: number | null;
+  /** Of schedMs, the time on a CPU, when known. */
+  runMs: number | null;
   /** Bytes read + written at the last tick, when known. */
   ioBytes: number | null;
 }
@@ -108,8 +115,13 @@ export class TreeTracker {
     let haveDemand = false;
     let ioBytes = 0;
     let haveIo = false;
+    /** CPU and scheduler time of members read twice: how long this tree waits per ms of CPU right now. */
+    let waitedCpuMs = 0;
+    let waitedSchedMs = 0;
     const sched = new Map<string, number | null>();
+    const runs = new Map<string, number | null>();
     const io = new Map<string, number | null>();
+    const newborn = new Set<string>();
     let spawned = 0;
     let rss = 0;
     let escaped = 0;
@@ -119,15 +131,37 @@ export class TreeTracker {
       const prev = this.seen.get(id);
       if (!prev) {
         spawned++;
-        continue; // first sight: a baseline, not a reading
+        if (this.bornThisTick(p, byPid, dtMs)) {
+          // A child of a known member, young enough to have been born since the last
+          // tick: its whole life so far is in this interval (a fork/exec storm's
+          // children mostly live less than a tick, so a baseline would lose them).
+          newborn.add(id);
+          haveReading = true;
+          cpuMs += p.cpuMs;
+          const now = snapshot.schedMs?.(p.pid) ?? null;
+          sched.set(id, now);
+          runs.set(id, snapshot.schedRunMs?.(p.pid) ?? null);
+          const run = snapshot.schedRunMs?.(p.pid) ?? null;
+          if (now !== null && now <= dtMs) {
+            demandMs += now;
+            waitedCpuMs += run ?? p.cpuMs;
+            waitedSchedMs += now;
+          }
+        }
+        continue; // otherwise first sight: a baseline, not a reading
       }
       haveReading = true;
-      cpuMs += Math.max(0, p.cpuMs - prev.proc.cpuMs);
+      const cpuDelta = Math.max(0, p.cpuMs - prev.proc.cpuMs);
+      cpuMs += cpuDelta;
       const now = snapshot.schedMs?.(p.pid) ?? null;
+      const run = snapshot.schedRunMs?.(p.pid) ?? null;
       sched.set(id, now);
+      runs.set(id, run);
       if (now !== null && prev.schedMs !== null) {
         haveDemand = true;
         demandMs += Math.max(0, now - prev.schedMs);
+        waitedCpuMs += run !== null && prev.runMs !== null ? Math.max(0, run - prev.runMs) : cpuDelta;
+        waitedSchedMs += Math.max(0, now - prev.schedMs);
       }
       // Children reaped by this member since last tick: their CPU lands here.
       reapedMs += Math.max(0, p.childCpuMs - prev.proc.childCpuMs);
@@ -152,15 +186,21 @@ export class TreeTracker {
     cpuMs += reapedMs;
     // Processes that lived less than a tick have no scheduler reading of their own.
     // On a busy machine they waited for a CPU too: estimate their demand as their
-    // CPU times how contended the CPUs were (a fork/exec storm then shows its
-    // real cost instead of the slice it got).
-    if (haveDemand && reapedMs > 0) demandMs += reapedMs * (snapshot.contention ?? 1);
+    // CPU times how long this tree's other processes waited per ms of CPU this
+    // tick (or, without enough of those, the load per CPU), so a fork/exec storm
+    // shows its real cost instead of the slice it got.
+    if (haveDemand && reapedMs > 0) {
+      const factor = waitedCpuMs >= MIN_CPU_FOR_WAIT_RATIO_MS ? waitedSchedMs / waitedCpuMs : (snapshot.contention ?? 1);
+      demandMs += reapedMs * Math.min(MAX_WAIT_FACTOR, Math.max(1, factor));
+    }
 
     for (const [id, p] of current) {
       const prev = this.seen.get(id);
       const schedMs = sched.has(id) ? sched.get(id)! : (snapshot.schedMs?.(p.pid) ?? null);
       const ioNow = io.has(id) ? io.get(id)! : (snapshot.ioBytes?.(p.pid) ?? null);
-      this.seen.set(id, { proc: p, firstCpuMs: prev ? prev.firstCpuMs : p.cpuMs, lastT: snapshot.t, schedMs, ioBytes: ioNow });
+      const firstCpuMs = prev ? prev.firstCpuMs : newborn.has(id) ? 0 : p.cpuMs;
+      const runMs = runs.has(id) ? runs.get(id)! : (snapshot.schedRunMs?.(p.pid) ?? null);
+      this.seen.set(id, { proc: p, firstCpuMs, lastT: snapshot.t, schedMs, runMs, ioBytes: ioNow });
     }
     for (const id of [...this.seen.keys()]) if (!current.has(id)) this.seen.delete(id);
 
@@ -179,6 +219,17 @@ export class TreeTracker {
       ioBytes: haveIo ? ioBytes : null,
       memAvailableBytes: snapshot.memAvailableBytes ?? null,
     };
+  }
+
+  /**
+   * Whether a process seen for the first time was born since the last tick: its
+   * parent was already a member then (so it would have been found had it existed),
+   * and it has used no more CPU than the interval holds.
+   */
+  private bornThisTick(p: ProcInfo, byPid: Map<number, ProcInfo>, dtMs: number): boolean {
+    if (this.lastT === null || dtMs <= 0 || p.cpuMs > dtMs) return false;
+    const parent = byPid.get(p.ppid);
+    return parent !== undefined && this.seen.has(identityOf(parent));
   }
 
   /** Every process this tracker currently knows as part of the tree. */
