@@ -1,7 +1,7 @@
 // Acting on runs through the supervisor: start, watch, stop, restart, signal,
 // input, terminal lines. Every action names its actor (`api:<key name>`) and
 // request id, so the audit rows and lifecycle events say who did what.
-import { readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Engine } from '../engine/engine';
 import type { JobController, JobSpec } from '../engine/job';
@@ -233,14 +233,36 @@ function requireDirectory(path: string, field = 'body.cwd'): void {
   if (!isDir) throw invalidField(field, `not a directory: ${path}`);
 }
 
+/**
+ * Watching a process lets FlowForge kill its descendants. The supervisor itself
+ * and its ancestors are never watchable: their descendants include the
+ * supervisor, which would then stop itself (and everything else it runs).
+ */
 function requireWatchablePid(pid: number): void {
   if (pid === process.pid) throw invalidField('body.pid', 'that is the FlowForge supervisor itself');
+  if (ancestorsOfSelf().has(pid)) throw invalidField('body.pid', `process ${pid} is an ancestor of the FlowForge supervisor; watching it would put the supervisor in its own tree`);
   try {
     process.kill(pid, 0);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw invalidField('body.pid', code === 'EPERM' ? `process ${pid} belongs to another user` : `no process with pid ${pid}`);
   }
+}
+
+/** The supervisor's parent, grandparent, ... up to init (only the parent where there is no /proc). */
+function ancestorsOfSelf(): Set<number> {
+  const out = new Set<number>([process.ppid]);
+  for (let pid = process.ppid, hops = 0; pid > 1 && hops < 256; hops++) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    } catch {
+      break;
+    }
+    pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    out.add(pid);
+  }
+  return out;
 }
 
 function cwdOf(pid: number): string {
