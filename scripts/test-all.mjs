@@ -23,7 +23,12 @@ const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).ver
 const vsix = join(root, `flowforge-${version}.vsix`);
 
 const tiers = [
-  { name: 'typecheck', cmd: [bin('tsc'), '--noEmit', '-p', '.'], also: [[bin('tsc'), '--noEmit', '-p', 'webview'], [bin('tsc'), '--noEmit', '-p', 'test/webview']] },
+  {
+    name: 'typecheck',
+    cmd: [bin('tsc'), '--noEmit', '-p', '.'],
+    // The last step is the import-boundary check (.dependency-cruiser.cjs): a forbidden import fails the tier.
+    also: [[bin('tsc'), '--noEmit', '-p', 'webview'], [bin('tsc'), '--noEmit', '-p', 'test/webview'], [bin('depcruise'), 'server', 'src', 'webview', '--config', '.dependency-cruiser.cjs']],
+  },
   { name: 'build', cmd: [process.execPath, 'scripts/build.mjs'] },
   { name: 'unit', cmd: [bin('mocha'), '--config', 'test/.mocharc.unit.json'], when: () => hasFiles('test/unit', '.unit.test.ts') },
   { name: 'integration', cmd: [bin('mocha'), '--config', 'test/.mocharc.int.json'], when: () => hasFiles('test/int', '.int.test.ts') },

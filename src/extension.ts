@@ -3,7 +3,6 @@
 // stop every job and waits briefly — the backend also stops by itself when
 // the IPC channel to this extension host closes.
 import * as vscode from 'vscode';
-import { attachHostTests } from '../test/e2e/harness/host/extensionHook';
 import { connectBackend } from './backend/backendConnection';
 import { ApiPanelBackend } from './backend/panelBackend';
 import { registerCommands } from './commands/registerCommands';
@@ -67,9 +66,8 @@ export function activate(context: vscode.ExtensionContext) {
 
   const activationMs = Math.round((performance.now() - started) * 10) / 10;
   logger.info(`FlowForge activated in ${activationMs} ms`);
-  const internals = { backend, client, events, registrar, status, taskProvider, terminals, activationMs };
-  attachHostTests(vscode, context, internals);
-  return internals;
+  // The extension's exports: the e2e suites reach FlowForge's parts through them (test/e2e/extension/hostBridge).
+  return { backend, client, events, registrar, status, taskProvider, terminals, activationMs };
 }
 
 export type FlowforgeInternals = ReturnType<typeof activate>;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { eventually, repoRoot, type E2eSession } from '../harness';
 import { pidsMatching, SHARED_CORPUS } from '../../helpers/processes';
+import { buildHostBridge, buildHostBridgeVsix } from './hostBridge/build';
 
 export const corpus = (file: string) => join(SHARED_CORPUS, file);
 
@@ -26,18 +27,20 @@ export const runawayTask = (label: string): TaskJson => ({ label, type: 'flowfor
 /**
  * The extension under test: the repo itself (package.json + dist/), built
  * beforehand — or, with FLOWFORGE_E2E_VSIX=<file>, that packaged VSIX installed
- * with code-server's --install-extension (what a user installs).
+ * with code-server's --install-extension (what a user installs). Beside it, the
+ * test-only host bridge that attaches the host tests to FlowForge's internals
+ * (the shipped bundle has no test hook), delivered the same way.
  */
-export function extensionUnderTest(): { extensionPath: string } | { vsix: string } {
+export async function extensionUnderTest(): Promise<{ extensionPath: string[] } | { vsix: string[] }> {
   const vsix = process.env.FLOWFORGE_E2E_VSIX;
   if (vsix) {
     if (!existsSync(vsix)) throw new Error(`FLOWFORGE_E2E_VSIX=${vsix} does not exist: run \`npm run package\` first`);
-    return { vsix };
+    return { vsix: [vsix, await buildHostBridgeVsix()] };
   }
   for (const f of ['dist/extension.js', 'dist/backend.js', 'media/webview/panel.js']) {
     if (!existsSync(join(repoRoot, f))) throw new Error(`${f} is missing: run \`npm run build\` before the e2e tests`);
   }
-  return { extensionPath: repoRoot };
+  return { extensionPath: [repoRoot, await buildHostBridge()] };
 }
 
 /** Runs `code` in the extension host with `ff` = the extension's internals. */

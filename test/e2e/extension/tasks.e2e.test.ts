@@ -70,7 +70,7 @@ describe('FlowForge in VS Code: tasks, terminal profile, status bar, notificatio
       ],
       { greet: 'echo greetings from npm' },
     );
-    return { workspace: folder, ...extensionUnderTest(), hostTests: ['test/e2e/extension/extension.host.ts'] };
+    return { workspace: folder, ...(await extensionUnderTest()), hostTests: ['test/e2e/extension/extension.host.ts'] };
   });
   after(() => folder && rmSync(dirname(folder), { recursive: true, force: true }));
 

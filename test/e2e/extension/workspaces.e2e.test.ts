@@ -43,7 +43,7 @@ describe('FlowForge in VS Code: workspace folders, protection, panel actions and
     folders.push(makeFolder('alpha', [alphaTask]), makeFolder('beta', [runawayTask('beta runaway')]));
     folders.push(makeFolder('gamma', []));
     third = folders[2]!;
-    return { workspace: folders.slice(0, 2), ...extensionUnderTest(), hostTests: ['test/e2e/extension/extension.host.ts'] };
+    return { workspace: folders.slice(0, 2), ...(await extensionUnderTest()), hostTests: ['test/e2e/extension/extension.host.ts'] };
   });
   after(() => folders.forEach((f) => rmSync(dirname(f), { recursive: true, force: true })));
 

@@ -11,10 +11,10 @@ import { toolchain } from './setup';
 export interface CodeServerOptions {
   /** A folder, a .code-workspace file, or several folders (multi-root: a .code-workspace is generated). */
   workspace: string | string[];
-  /** An unpacked extension folder (package.json + built main) to load from --extensions-dir. */
-  extensionPath?: string;
-  /** A .vsix to install with --install-extension before the server starts. */
-  vsix?: string;
+  /** Unpacked extension folders (package.json + built main) to load from --extensions-dir. */
+  extensionPath?: string | string[];
+  /** .vsix files to install with --install-extension before the server starts. */
+  vsix?: string | string[];
   /** Extra environment for code-server; the extension host inherits it. */
   env?: Record<string, string>;
   /** User settings merged over the harness defaults (see defaultSettings). */
@@ -129,10 +129,11 @@ function linkExtension(extensionsDir: string, extensionPath: string): void {
   symlinkSync(dir, join(extensionsDir, `${m.publisher}.${m.name}-${m.version}`), 'dir');
 }
 
-function installVsix(baseArgs: string[], vsix: string, env: NodeJS.ProcessEnv): void {
+function installVsix(baseArgs: string[], vsixes: string[], env: NodeJS.ProcessEnv): void {
   const { node, codeServerEntry } = toolchain();
-  const r = spawnSync(node, [codeServerEntry, ...baseArgs, '--install-extension', resolve(vsix)], { env, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`installing ${vsix} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  const installs = vsixes.flatMap((v) => ['--install-extension', resolve(v)]);
+  const r = spawnSync(node, [codeServerEntry, ...baseArgs, ...installs], { env, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`installing ${vsixes.join(', ')} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
 }
 
 function waitForPort(child: ChildProcess, output: () => string, timeoutMs: number): Promise<number> {
@@ -179,8 +180,9 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const baseArgs = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
   let target: { path: string; query: string };
   try {
-    if (options.extensionPath) linkExtension(extensionsDir, options.extensionPath);
-    if (options.vsix) installVsix(baseArgs, options.vsix, env);
+    for (const path of [options.extensionPath ?? []].flat()) linkExtension(extensionsDir, path);
+    const vsixes = [options.vsix ?? []].flat();
+    if (vsixes.length > 0) installVsix(baseArgs, vsixes, env);
     target = workspaceTarget(rootDir, options.workspace);
   } catch (err) {
     rmSync(rootDir, { recursive: true, force: true });

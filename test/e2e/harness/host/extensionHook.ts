@@ -1,6 +1,9 @@
-// The only harness code an extension under test carries. Call it at the end of
-// activate(); it does nothing unless code-server was started with FLOWFORGE_E2E_HOST_TESTS
-// (the extension host inherits code-server's environment), so it is inert in production.
+// The only harness code an extension under test carries: a test-only extension
+// (the probe, or FlowForge's host bridge in test/e2e/extension/hostBridge) calls it
+// at the end of its activate(). The shipped FlowForge bundle never contains it (a
+// dependency-cruiser rule forbids product code to import test/). It does nothing
+// unless code-server was started with FLOWFORGE_E2E_HOST_TESTS (the extension host
+// inherits code-server's environment).
 //
 //   import * as vscode from 'vscode';
 //   import { attachHostTests } from '.../test/e2e/harness/host/extensionHook';
