@@ -9,7 +9,8 @@ module.exports = {
       comment: "server/ runs outside VS Code (the backend process, the CLI): the 'vscode' module does not exist there",
       severity: 'error',
       from: { path: '^server/' },
-      to: { path: '^vscode$' },
+      // 'vscode' resolves to its type package (through a symlinked node_modules the path starts with ../).
+      to: { path: '(^|/)node_modules/@types/vscode/|^vscode$' },
     },
     {
       name: 'src-only-shared',
