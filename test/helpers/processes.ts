@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
 export const REPO = join(__dirname, '..', '..');
-export const SHARED_CORPUS = join(REPO, '..', 'shared', 'corpus');
+/** The shared reference corpus beside the repo; FLOWFORGE_SHARED_CORPUS points elsewhere (a git worktree is not beside it). */
+export const SHARED_CORPUS = process.env.FLOWFORGE_SHARED_CORPUS ?? join(REPO, '..', 'shared', 'corpus');
 
 /**
  * Pids of live (non-zombie) processes whose command line contains `needle`.
