@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../util/logger';
 import { Authenticator, principalOf } from './auth';
 import { AuthThrottle, monotonicClock, type ThrottleSettings } from './authThrottle';
 import { beginRequest, hostGuard, locals, originGuard, normalizeOrigin } from './httpGuards';
-import { checkIdempotencyKey, IdempotencyLedger, requestHash } from './idempotency';
+import { checkIdempotencyKey, IDEMPOTENCY_HEADER, IdempotencyLedger, requestHash } from './idempotency';
 import { KeyRing, type ApiKeySet } from './keys';
 import { ApiMetrics } from './metrics';
 import { OutputHub, type OutputLimits } from './outputHub';
@@ -232,7 +232,7 @@ class RouteRunner {
       headers: req.headers,
     };
     if (r.raw) return r.raw(call, res);
-    const key = isWrite(r.method) ? checkIdempotencyKey(req.headers['idempotency-key']) : null;
+    const key = isWrite(r.method) ? checkIdempotencyKey(req.headers[IDEMPOTENCY_HEADER]) : null;
     if (key === null) return sendReply(res, await r.handle!(call));
     await this.runOnce(r, call, key, req.body, res);
   }

@@ -1,4 +1,3 @@
 // The detector's public surface: what the engine, the policy and the benches use.
 export { Detector } from './detector';
-export { normalizeLine, LineNormalizer } from './normalize';
 export type { DetectionThresholds, ResourceReading, SignalSnapshot, StreamName } from './types';

@@ -336,8 +336,6 @@ export function normalizeLine(text: string): string {
   return shared.template(b, 0, b.length);
 }
 
-export const maskText = (m: Mask): string => MASK_TEXT[m]!;
-
 /**
  * The shortest text that repeated k >= 2 times gives `text`, else `text`. Two
  * processes writing the same line to one pipe, each with separate writes for

@@ -6,6 +6,5 @@ export { StoreLockedError, StoreLockLostError, type LockHolder } from './lock';
 export { StoreWriteError } from './persist';
 export { InvalidCursorError } from './cursor';
 export { DEFAULT_RETENTION, type RetentionReport } from './retention';
-export { redact, redactArgv, redactDeep, REDACTED } from '../shared/redact';
 export { formatIncidents, formatTimeline } from './reports';
 export type * from './types';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClock } from '../../../server/util/clock';
-import { InvalidCursorError, openStore, openStoreReadOnly, REDACTED, type SqlEvidenceStore } from '../../../server/store';
+import { InvalidCursorError, openStore, openStoreReadOnly, type SqlEvidenceStore } from '../../../server/store';
+import { REDACTED } from '../../../server/shared/redact';
 import type { TimelineEvent } from '../../../server/shared/protocol/domain';
 import { makeAudit, makeDecision, makeIncident, makeLifecycle, makeRun, makeSample, tempStorePath } from './records';
 
