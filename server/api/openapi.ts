@@ -138,7 +138,7 @@ export function buildOpenApi(routes: readonly AnyRoute[]): Json {
       title: 'FlowForge API',
       version,
       description: [
-        'The loopback API of the FlowForge supervisor (SPEC §7). Every path also answers without the /v1 prefix (legacy aliases, marked Deprecation: true).',
+        'The loopback API of the FlowForge supervisor. Every path also answers without the /v1 prefix (legacy aliases, marked Deprecation: true).',
         'Requests must name 127.0.0.1:<port> or localhost:<port> as Host; browser requests need an allow-listed Origin.',
         'Errors are RFC 7807 problem documents with request_id. Writes accept Idempotency-Key.',
         ACCESS_TEXT,

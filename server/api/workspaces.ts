@@ -1,4 +1,4 @@
-// Integration workspaces (SPEC §7): a workspace folder registered by the
+// Integration workspaces: a workspace folder registered by the
 // editor, with its protection switch and profile. Everything a workspace
 // endpoint reports or acts on is limited to that workspace's runs.
 import type { Engine } from '../engine/engine';

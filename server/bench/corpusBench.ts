@@ -27,7 +27,7 @@ const Case = z.object({
 type Case = z.infer<typeof Case>;
 const Manifest = z.object({ about: z.string().optional(), cases: z.array(Case).min(1) });
 
-/** The `--summary-json` contract of `flowforge run` (SPEC §9), as far as the bench reads it. */
+/** The `--summary-json` object of `flowforge run` (cli/runCommand.ts summaryOf), as far as the bench reads it. */
 const Summary = z.object({
   outcome: z.string(),
   intervened: z.boolean(),

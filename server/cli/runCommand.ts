@@ -1,6 +1,7 @@
 // `flowforge run [flags] -- <command...>`: supervise one command in the
 // foreground, pass its output through, explain any intervention, and exit with
-// the code SPEC §9 gives (job's own, 130 user stop, 137 runaway kill, 127 no start).
+// a code a calling script can branch on (shared/runEnd.ts: job's own, 130 user
+// stop, 137 runaway kill, 127 no start).
 import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { JobOutcome } from '../engine/events';
@@ -102,7 +103,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
   };
 }
 
-/** The SPEC §9 summary object, exactly these keys. */
+/** The `--summary-json` object, exactly these keys: scripts and the corpus bench parse it, so keys are never added or renamed casually. */
 export function summaryOf(o: JobOutcome): Record<string, unknown> {
   return {
     run_id: o.run_id,

@@ -1,7 +1,8 @@
-// Restart policy (SPEC §3, §5): automatic restarts back off exponentially
+// Restart policy: automatic restarts back off exponentially
 // (1 s, x2, capped at 60 s, reset after 5 min healthy), and every restart,
-// automatic or manual, counts against a budget (3 in 300 s). Pure: the caller
-// passes the time.
+// automatic or manual, counts against a budget (3 in 300 s), so a job that
+// runs away on every start is stopped and left stopped instead of cycling for
+// ever. Pure: the caller passes the time.
 import type { RestartSettings } from './types';
 
 export type RestartAnswer =

@@ -1,8 +1,9 @@
-// What the policy enforces of what the rules intend. Rollout modes: enforce,
-// shadow (decide and record, never stop) and canary (a stable share of runs
-// enforced: the run key's hash picks a bucket). Beside the rollout, the
-// workspace's protection: when a person turned it off, a stop the rules earned
-// becomes an alert. Only stopping actions are held back; alerts always go through.
+// What the policy enforces of what the rules intend. Rollout modes, so a new
+// policy can be tried without stopping anyone's job: enforce, shadow (decide
+// and record, never stop) and canary (a stable share of runs enforced: the run
+// key's hash picks a bucket). Beside the rollout, the workspace's protection:
+// when a person turned it off, a stop the rules earned becomes an alert. Only
+// stopping actions are held back; alerts always go through.
 import { isStop } from '../shared/protocol/actions';
 import type { Action } from '../shared/protocol/domain';
 import { fnv1a32 } from '../util/ids';

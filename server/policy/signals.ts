@@ -1,5 +1,6 @@
-// Every signal's value and threshold as stored with each decision (SPEC §4),
-// whether or not a rule used it.
+// Every signal's value and threshold as stored with each decision, whether or
+// not a rule used it: a person reading one incident must see what was measured
+// against what, not only the signal that tipped it.
 import type { DetectionThresholds, SignalSnapshot } from '../detect/types';
 import type { SignalReading } from '../shared/protocol/domain';
 

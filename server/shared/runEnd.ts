@@ -1,18 +1,18 @@
 // How a run ended, in words and as an exit code. The engine writes the words
-// into the run's lifecycle row; `flowforge run` exits with the code, so a
-// script calling it can tell a FlowForge stop (137) from the job's own failure.
+// into the run's lifecycle row; `flowforge run` and a VS Code task both end with
+// the code, so a script or a dependent task can tell a FlowForge stop (137) from
+// the job's own failure — the same code whichever way the job was started.
+import { constants } from 'node:os';
 import type { EndReason, Run } from './protocol/domain';
 
-/** The part of a job's outcome (engine/events.ts) its exit code depends on. */
+/** What an exit code depends on: a job's outcome (engine/events.ts) or its last run. */
 interface RunEndStatus {
-  outcome: EndReason;
+  outcome: EndReason | null;
   exit_code: number | null;
   signal: string | null;
 }
 
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
-
-/** The exit code `flowforge run` returns for a job's outcome: 127 never started, 130 stopped by a person, 137 stopped by FlowForge, else the job's own. */
+/** 127 never started, 130 stopped by a person (or the supervisor went away), 137 stopped by FlowForge, else the job's own (128 + n for signal n, as a shell reports it). */
 export function exitCodeFor(o: RunEndStatus): number {
   switch (o.outcome) {
     case 'failed_to_start':
@@ -23,8 +23,9 @@ export function exitCodeFor(o: RunEndStatus): number {
     case 'killed':
       return 137;
     default:
-      if (o.exit_code !== null) return o.exit_code;
-      return o.signal ? 128 + (SIGNAL_NUMBERS[o.signal] ?? 1) : 1;
+      // An exit code is 0-255; a negative one (Windows NTSTATUS through Node) is just a failure.
+      if (o.exit_code !== null) return o.exit_code < 0 ? 1 : o.exit_code;
+      return o.signal ? 128 + (constants.signals[o.signal as NodeJS.Signals] ?? 1) : 1;
   }
 }
 

@@ -1,4 +1,4 @@
-// The palette commands (SPEC §8, category "FlowForge") and the internal ones.
+// The palette commands (category "FlowForge", listed in package.json) and the internal ones.
 // Commands that start, stop or expose control over processes check workspace
 // trust in the handler as well as in their `when` clause: a command can be
 // run even when the palette hides it.

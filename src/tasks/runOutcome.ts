@@ -1,8 +1,8 @@
 // How a supervised run shows in its terminal: the one-line banners when
 // FlowForge steps in (text from the backend's records), and the exit code the
-// task ends with (the same rules as `flowforge run`, SPEC §9).
-import { constants } from 'node:os';
+// task ends with (the same code `flowforge run` exits with: shared/runEnd.ts).
 import type { AuditEvent, Decision, Incident, Run } from '../../server/shared/protocol/domain';
+import { exitCodeFor } from '../../server/shared/runEnd';
 
 const RED = '\x1b[1;31m';
 const YELLOW = '\x1b[1;33m';
@@ -16,20 +16,7 @@ export const paint = {
 };
 
 /** The code a task ends with: 137 killed by FlowForge, 130 stopped by a person, 127 never started, else the job's own. */
-export function exitCodeOf(run: Run): number {
-  switch (run.end_reason) {
-    case 'killed':
-      return 137;
-    case 'stopped_by_user':
-    case 'supervisor_shutdown':
-      return 130;
-    case 'failed_to_start':
-      return 127;
-    default:
-      if (run.exit_code !== null) return run.exit_code < 0 ? 1 : run.exit_code;
-      return run.signal ? 128 + (constants.signals[run.signal as NodeJS.Signals] ?? 1) : 1;
-  }
-}
+export const exitCodeOf = (run: Run): number => exitCodeFor({ outcome: run.end_reason, exit_code: run.exit_code, signal: run.signal });
 
 /** The incident's title and the reason, without saying the title twice (reasons often start with it). */
 export const headline = (incident: Incident | undefined, reason: string) =>

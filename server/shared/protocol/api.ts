@@ -1,5 +1,5 @@
 // The /v1 API contract: zod schemas for every path parameter, query, body and
-// response of the API (SPEC §7). Shared by the server (validation, OpenAPI),
+// response of the API. Shared by the server (validation, OpenAPI),
 // the extension (typed client) and the webview (types only). Request schemas
 // are strict: an unknown field is an error that names it, never ignored.
 import { z } from 'zod';
@@ -157,7 +157,7 @@ export type StreamQuery = z.infer<typeof StreamQuery>;
 
 // ------------------------------------------------------------------ bodies
 
-/** Policy knobs a run can override (SPEC §4, §5); the profile's values fill the rest. */
+/** Policy knobs a run can override (thresholds, action, rollout); the profile's values fill the rest. */
 const policyFields = {
   profile: ProfileName.optional().describe("Detection profile; default: the workspace's profile, else standard."),
   max_cpu: z.number().min(1).max(6400).optional().describe('CPU threshold, percent of one core (tree total).'),

@@ -19,7 +19,7 @@ export type Action = z.infer<typeof Action>;
 export const RolloutMode = z.enum(['enforce', 'shadow', 'canary']);
 export type RolloutMode = z.infer<typeof RolloutMode>;
 
-/** Why a run ended (SPEC §3). */
+/** Why a run ended: by itself, stopped by FlowForge (for good or for a restart), by a person, never started, or its supervisor went away. */
 export const EndReason = z.enum([
   'exited',
   'killed',

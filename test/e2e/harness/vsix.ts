@@ -1,5 +1,6 @@
 // Packs an unpacked extension folder into a .vsix, offline, with the repo's vsce
-// (the flags that work without network or prompts; see vscode-notes §1.10).
+// (--no-dependencies: no walk of node_modules; --allow-missing-repository and
+// --skip-license: without them vsce asks y/N questions, which would hang a test).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './setup';

@@ -16,7 +16,7 @@ describe('api: /v1/metrics', function () {
   });
   after(() => api.close());
 
-  it('exposes the SPEC metrics in Prometheus text format', async () => {
+  it('exposes the documented metrics (docs/api.md) in Prometheus text format', async () => {
     const a = await api.get('/v1/metrics');
     assert.equal(a.status, 200);
     assert.match(String(a.headers['content-type']), /^text\/plain; version=0\.0\.4/);
