@@ -23,3 +23,5 @@ export function buildChildEnv(
   env.FLOWFORGE_ATTEMPT = String(marks.attempt ?? 1);
   return env;
 }
+
+export const isOwnSecretVar = (name: string): boolean => OWN_SECRETS.test(name);
