@@ -15,7 +15,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { OutputEvent } from '../engine/events';
 import type { OutputChunk, StreamOutput } from '../shared/protocol/api';
 import { displayLine } from '../shared/displayLine';
-import { redact } from '../shared/redact';
+import { redact, RedactionBudget } from '../shared/redact';
 
 type StreamName = 'stdout' | 'stderr';
 
@@ -26,9 +26,15 @@ export interface OutputLimits {
   maxLines: number;
   /** Runs kept; the least recently written run is forgotten first. */
   maxRuns: number;
+  /**
+   * Milliseconds one live flush may spend redacting; what is left after that
+   * is withheld with a marker (never sent unredacted), so a flood of odd
+   * output cannot hold the event loop that also samples and kills.
+   */
+  redactMsPerFlush: number;
 }
 
-export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { maxBytes: 64 * 1024, maxLines: 200, maxRuns: 64 };
+export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { maxBytes: 64 * 1024, maxLines: 200, maxRuns: 64, redactMsPerFlush: 20 };
 
 const LIVE_FLUSH_MS = 50;
 /** 64 KB every 50 ms: 1.3 MB/s per run, more than any terminal shows. */
@@ -260,14 +266,15 @@ export class OutputHub {
     this.live.delete(runId);
     const set = this.listeners.get(runId);
     if (!set) return;
-    const out: StreamOutput[] = batch.segments.map((seg) => ({
-      run_id: runId,
-      stream: seg.stream,
-      text: redact(seg.text),
-      offset: seg.offset,
-      end: seg.offset + seg.bytes,
-      skipped: false,
-    }));
+    const budget = new RedactionBudget(this.limits.redactMsPerFlush);
+    const out: StreamOutput[] = batch.segments.map((seg) => {
+      const text = budget.redact(seg.text);
+      const at = { run_id: runId, stream: seg.stream, offset: seg.offset, end: seg.offset + seg.bytes };
+      if (text !== null) return { ...at, text, skipped: false };
+      // Out of redaction time for this flush: a marker stands in (never the unredacted text), offsets stay contiguous.
+      const note = `\n[flowforge: ${seg.text.length} characters of output withheld here: redacting them would have taken more than ${this.limits.redactMsPerFlush} ms]\n`;
+      return { ...at, text: note, skipped: true };
+    });
     if (batch.dropped > 0) {
       // Stands in for the bytes left out, so the offsets a subscriber sees stay contiguous.
       const note = `\n[flowforge: ${batch.dropped} bytes of output not shown here: the job prints faster than this view follows]\n`;

@@ -92,16 +92,21 @@ export class JobController {
   private endWaiters: ((o: JobOutcome) => void)[] = [];
   private lastOutcome: JobOutcome | null = null;
 
+  readonly spec: JobSpec;
+
   constructor(
-    readonly spec: JobSpec,
+    spec: JobSpec,
     private readonly ctx: JobContext,
   ) {
+    // A shell run's default name is its raw command line: redacted here, once,
+    // so no copy of it (run, incident, log line, API answer) holds a secret.
+    this.spec = { ...spec, name: redact(spec.name) };
     const startedAt = ctx.clock.now();
     this.jobId = newId('run', startedAt);
     this.restarts = new RestartController(spec.settings.restart);
     this.tally = new JobTally(startedAt);
     this.incidents = new IncidentBook(
-      { jobId: this.jobId, name: spec.name, workspaceId: spec.workspaceId, settings: spec.settings },
+      { jobId: this.jobId, name: this.spec.name, workspaceId: spec.workspaceId, settings: spec.settings },
       ctx.recorder,
       ctx.clock,
     );

@@ -111,6 +111,20 @@ function redactRecord<T extends object>(record: T, exact: readonly string[] = []
   return out as T;
 }
 
+/**
+ * A stored API answer (JSON text): redacted value by value, so it stays
+ * valid JSON; text that is not JSON is redacted as text.
+ */
+function redactJsonText(json: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return redact(json);
+  }
+  return JSON.stringify(redactDeep(value));
+}
+
 function decisionSummary(d: Decision): string {
   const held = d.action !== d.intended ? ` (policy wanted ${d.intended}; ${d.rollout} mode)` : '';
   return `${d.action}${held}: ${d.reason}`;
@@ -321,7 +335,7 @@ export class SqlEvidenceStore implements EvidenceStore {
   /** The first answer for a key wins; a later put with the same key and endpoint is ignored. */
   putIdempotency(record: IdempotencyRecord): void {
     const db = this.writer;
-    const { key, ...rest } = record;
+    const { key, ...rest } = { ...record, body: redactJsonText(record.body) };
     db.batch(() =>
       db.run('INSERT OR IGNORE INTO idempotency (key_hash, endpoint, created_at, json) VALUES (?, ?, ?, ?)', [
         hashKey(key), record.endpoint, record.created_at, JSON.stringify(rest),

@@ -91,9 +91,9 @@ export class TestApi {
 }
 
 export async function startTestApi(
-  opts: { engine?: Partial<EngineOptions>; api?: Partial<ApiServerOptions> } = {},
+  opts: { engine?: Partial<EngineOptions>; api?: Partial<ApiServerOptions>; storePath?: string } = {},
 ): Promise<TestApi> {
-  const { store } = await openStore({ path: null });
+  const { store } = await openStore({ path: opts.storePath ?? null });
   const engine = new Engine({ store, sampleIntervalMs: 250, ...opts.engine });
   const server = await startApiServer({
     engine,

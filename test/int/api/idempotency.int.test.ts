@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expectProblem, startTestApi, type TestApi } from './harness';
 
 describe('api: Idempotency-Key', function () {
@@ -48,6 +50,32 @@ describe('api: Idempotency-Key', function () {
     assert.equal(second.json.run.id, first.json.run.id);
     assert.equal(api.engine.activeJobs().length, 1);
     await api.engine.jobByRun(first.json.run.id)!.stop({ actor: 'test', reason: 'cleanup' });
+  });
+
+  it("a shell run's secret (its default name is the raw command line) reaches neither the answer, the engine, the replay nor the store file", async () => {
+    const secret = 'Tk9secret42xQ';
+    const dir = mkdtempSync(join(tmpdir(), 'ff-idem-'));
+    const fileApi = await startTestApi({ storePath: join(dir, 'store.db') });
+    try {
+      const body = { command: `API_TOKEN=${secret} ${process.execPath} -e "setTimeout(() => {}, 30000)"`, shell: true, cwd: tmpdir() };
+      const first = await fileApi.post('/v1/runs', body, { headers: { 'idempotency-key': 'start-secret' } });
+      assert.equal(first.status, 201, first.text);
+      assert.ok(!first.text.includes(secret), `the answer holds the secret: ${first.text}`);
+      assert.match(first.json.run.name, /API_TOKEN=\[REDACTED\]/, 'the name stays readable around the secret');
+      const job = fileApi.engine.jobByRun(first.json.run.id)!;
+      assert.ok(!JSON.stringify(job.currentRun).includes(secret), 'the run in memory holds the secret');
+      const replay = await fileApi.post('/v1/runs', body, { headers: { 'idempotency-key': 'start-secret' } });
+      assert.equal(replay.headers['x-idempotent-replay'], 'true');
+      assert.ok(!replay.text.includes(secret), `the replay holds the secret: ${replay.text}`);
+      const listed = await fileApi.get(`/v1/runs/${first.json.run.id}`);
+      assert.ok(!listed.text.includes(secret), `GET /v1/runs/{id} holds the secret: ${listed.text}`);
+      await job.stop({ actor: 'test', reason: 'cleanup' });
+    } finally {
+      await fileApi.close();
+    }
+    const onDisk = readFileSync(join(dir, 'store.db'));
+    rmSync(dir, { recursive: true, force: true });
+    assert.ok(onDisk.length > 0 && !onDisk.includes(secret), 'the store file holds the secret');
   });
 
   it('rejects malformed keys', async () => {

@@ -69,6 +69,18 @@ describe('output hub', () => {
     assert.deepEqual(got, ['stdout:password=[REDACTED]\n', 'stderr:oops\n', 'stdout:fed a\nfed b\n']);
   });
 
+  it('withholds what a flush has no redaction time left for, with a marker, and never sends it unredacted', async () => {
+    const hub = new OutputHub({ redactMsPerFlush: 0 });
+    const got: { stream: string; text: string; skipped?: boolean }[] = [];
+    hub.subscribe('b', (o) => got.push(o));
+    hub.onOutput(chunk('b', 'stdout', 'password=hunter2hunter2\n'));
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(got.length, 1);
+    assert.ok(!got[0]!.text.includes('hunter2'));
+    assert.equal(got[0]!.skipped, true);
+    assert.match(got[0]!.text, /24 characters of output withheld here: redacting them would have taken more than 0 ms/);
+  });
+
   it('caps a flood per flush and says how much it left out', async () => {
     const hub = new OutputHub();
     const got: { stream: string; text: string }[] = [];

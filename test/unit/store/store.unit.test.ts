@@ -309,6 +309,19 @@ describe('store/SqlEvidenceStore', () => {
       await again.close();
     });
 
+    it('redacts a stored idempotent answer before it reaches memory or disk, and keeps it valid JSON', async () => {
+      const { path } = tmp;
+      const { store: s } = await openStore({ path });
+      const secret = 'hunter2x9Q';
+      const answer = { run: { id: 'run_1', name: `PGPASSWORD=${secret} psql -h db`, argv: ['psql', `--password=${secret}`] } };
+      s.putIdempotency({ key: 'k-red', endpoint: 'POST /v1/runs', request_hash: 'h', status: 201, body: JSON.stringify(answer), content_type: 'application/json', created_at: Date.now() });
+      const kept = s.getIdempotency('k-red', 'POST /v1/runs')!;
+      assert.ok(!kept.body.includes(secret), kept.body);
+      assert.deepEqual(JSON.parse(kept.body), { run: { id: 'run_1', name: `PGPASSWORD=${REDACTED} psql -h db`, argv: ['psql', `--password=${REDACTED}`] } });
+      await s.close();
+      assert.ok(!readFileSync(path).includes(secret), 'the secret is in the store file');
+    });
+
     it('keeps seqs increasing across reopen, even after every journal row is gone', async () => {
       const { path } = tmp;
       const clock = new FakeClock();
