@@ -12,6 +12,7 @@ Usage:
   flowforge run [flags] -- <command...>   supervise a command (flowforge run --help)
   flowforge demo                          watch FlowForge catch a runaway and recover it
   flowforge serve [--api-port N]          run the backend and its /v1 API in the foreground
+  flowforge api <method> <path> [--data JSON]   call the API (the key never on the command line)
   flowforge incidents [--json]            list recorded incidents
   flowforge timeline [--incident ID]      everything FlowForge did (or one incident's chain)
   flowforge hook <claude|gemini|codex>    answer an agent's hook (see docs/agents.md)
@@ -26,6 +27,7 @@ const commands: Record<string, () => Promise<Command>> = {
   run: async () => runCommand,
   demo: async () => (await import('./cli/demoCommand')).demoCommand,
   serve: async () => (await import('./cli/serveCommand')).serveCommand,
+  api: async () => (await import('./cli/apiCommand')).apiCommand,
   incidents: async () => (await import('./cli/readCommands')).incidentsCommand,
   timeline: async () => (await import('./cli/readCommands')).timelineCommand,
   bench: async () => (await import('./cli/benchCommand')).benchCommand,
