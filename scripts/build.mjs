@@ -1,7 +1,7 @@
 // Bundles every target with esbuild. Entries that do not exist yet are skipped,
 // so the build works while parts of the tree are still being written.
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,13 +15,56 @@ const log = (...a) => { if (!quiet) console.log(...a); };
 const nodeTargets = [
   { in: 'src/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
   { in: 'server/backend.ts', out: 'dist/backend.js' },
-  { in: 'server/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  // dist/cli.js is a small CommonJS launcher (the `bin`); the program is dist/cli.mjs and its chunks.
+  { in: 'server/cliEntry.ts', out: 'dist/cli.mjs', split: true, launcher: 'dist/cli.js' },
   // `flowforge hook` alone: agents run it on every tool call, so it loads nothing else.
   { in: 'server/hook.ts', out: 'dist/hook.js', banner: '#!/usr/bin/env node' },
 ];
 const browserTargets = [{ in: 'webview/main.ts', out: 'media/webview/panel.js' }];
 
+// What CommonJS code in an ES module bundle still expects: require (sql.js,
+// createRequire), __dirname and __filename (files shipped beside the bundle).
+const ESM_SHIMS = [
+  "import { createRequire as __ffCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __ffFileURLToPath } from 'node:url';",
+  "import { dirname as __ffDirname } from 'node:path';",
+  'const require = __ffCreateRequire(import.meta.url);',
+  'const __filename = __ffFileURLToPath(import.meta.url);',
+  'const __dirname = __ffDirname(__filename);',
+].join('\n');
+
+/**
+ * A code-split ES module build: the entry imports only the chunks it needs at
+ * start-up, the rest load on first use (dynamic import). Chunks sit beside the
+ * entry so that __dirname means the same folder in all of them.
+ */
+async function bundleSplit(t) {
+  const outdir = join(root, dirname(t.out));
+  const entry = t.out.split('/').pop().replace(/\.mjs$/, '');
+  for (const f of existsSync(outdir) ? readdirSync(outdir) : []) if (f.startsWith(`${entry}-`) && /\.mjs(\.map)?$/.test(f)) rmSync(join(outdir, f));
+  await build({
+    entryPoints: { [entry]: join(root, t.in) },
+    outdir,
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    outExtension: { '.js': '.mjs' },
+    chunkNames: `${entry}-[name]-[hash]`,
+    sourcemap: !production,
+    minify: production,
+    legalComments: 'none',
+    banner: { js: ESM_SHIMS },
+    logLevel: 'warning',
+  });
+  const launcher = join(root, t.launcher);
+  writeFileSync(launcher, `#!/usr/bin/env node\n// Launcher: the program is the ES module beside this file.\nimport('./${t.out.split('/').pop()}');\n`);
+  chmodSync(launcher, 0o755);
+}
+
 async function bundleNode(t) {
+  if (t.split) return bundleSplit(t);
   await build({
     entryPoints: [join(root, t.in)],
     outfile: join(root, t.out),

@@ -60,17 +60,3 @@ export async function main(argv: string[]): Promise<number> {
     return 70;
   }
 }
-
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-      // Jobs, API and store are closed by now; don't wait on stray handles (a TTY stdin).
-      setTimeout(() => process.exit(code), 50).unref();
-    },
-    (err) => {
-      process.stderr.write(`flowforge: ${(err as Error).stack}\n`);
-      process.exit(70);
-    },
-  );
-}
