@@ -17,8 +17,6 @@ export class JobTally {
   peakCpu = 0;
   peakRssMb = 0;
   startError: string | null = null;
-  /** How the job ended when it was stopped between attempts (no run of its own ended then). */
-  endOverride: EndReason | null = null;
 
   constructor(private readonly startedAt: number) {}
 
@@ -38,11 +36,12 @@ export class JobTally {
     this.peakRssMb = Math.max(this.peakRssMb, rssMb);
   }
 
-  outcome(jobId: string, runs: Run[], incidentIds: string[], now: number): JobOutcome {
+  /** `endReason`: how the job ended when no run of its own ended that way (stopped between attempts). */
+  outcome(jobId: string, runs: Run[], incidentIds: string[], now: number, endReason: EndReason | null = null): JobOutcome {
     const first = runs[0];
     const last = runs[runs.length - 1];
     const sec = (t: number | null) => (t === null ? null : round((t - this.startedAt) / 1000));
-    let outcome: EndReason = this.endOverride ?? last?.end_reason ?? 'failed_to_start';
+    let outcome: EndReason = endReason ?? last?.end_reason ?? 'failed_to_start';
     // Restarted by FlowForge, then the job finished by itself: that is a recovery.
     if (outcome === 'exited' && runs.some((r) => r.end_reason === 'restarted')) outcome = 'restarted';
     return {
