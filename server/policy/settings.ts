@@ -4,12 +4,10 @@
 // a message a person can act on:
 //   config file x.yaml: unknown key 'max_cpu' (did you mean 'maxCpu'?)
 //   --max-cpu must be a number between 1 and 6400 (got 'lots')
-import { readFileSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
-import YAML from 'yaml';
-import { z } from 'zod';
+import { resolve } from 'node:path';
 import type { DetectionThresholds } from '../detect/types';
-import { ProfileName, RolloutMode, RunawayAction } from '../shared/protocol/domain';
+import { PROFILE_NAMES, ROLLOUT_MODES, RUNAWAY_ACTIONS } from '../shared/protocol/choices';
+import type { ProfileName, RolloutMode, RunawayAction } from '../shared/protocol/domain';
 import { profileThresholds } from './profiles';
 import { DEFAULT_RESTART } from './restart';
 import type { EffectiveSettings, NumberInput, PolicyOverrides, RestartSettings } from './types';
@@ -20,7 +18,7 @@ export class SettingsError extends Error {
 
 // ------------------------------------------------------------------ value rules
 
-type ValueRule =
+export type ValueRule =
   | { kind: 'number'; min: number; max: number; integer?: boolean; nullable?: boolean }
   | { kind: 'boolean' }
   | { kind: 'enum'; values: readonly string[] };
@@ -88,11 +86,11 @@ export const RESTART_RULES: Record<keyof RestartSettings, ValueRule> = {
 
 /** Top-level keys of a config file (the flags' names in camelCase). */
 export const TOP_RULES = {
-  profile: oneOf(ProfileName.options),
+  profile: oneOf(PROFILE_NAMES),
   maxCpu: THRESHOLD_RULES.maxCpu,
   maxMemoryMb: THRESHOLD_RULES.maxMemoryMb,
-  onRunaway: oneOf(RunawayAction.options),
-  rollout: oneOf(RolloutMode.options),
+  onRunaway: oneOf(RUNAWAY_ACTIONS),
+  rollout: oneOf(ROLLOUT_MODES),
   canaryPercent: num(0, 100),
   shadowMode: bool,
   graceMs: ms(0, 600_000),
@@ -126,29 +124,7 @@ export function expectation(rule: ValueRule): string {
   }
 }
 
-function schemaOf(rule: ValueRule): z.ZodType {
-  switch (rule.kind) {
-    case 'boolean':
-      return z.boolean();
-    case 'enum':
-      return z.enum(rule.values as [string, ...string[]]);
-    case 'number': {
-      let s = z.number().min(rule.min).max(rule.max);
-      if (rule.integer) s = s.int();
-      return rule.nullable ? s.nullable() : s;
-    }
-  }
-}
-
-const shapeOf = <K extends string>(rules: Record<K, ValueRule>) =>
-  z.object(Object.fromEntries(Object.entries<ValueRule>(rules).map(([k, r]) => [k, schemaOf(r).optional()]))).strict();
-
-const ConfigFile = shapeOf(TOP_RULES).extend({
-  thresholds: shapeOf(THRESHOLD_RULES).optional(),
-  restart: shapeOf(RESTART_RULES).optional(),
-});
-
-type ConfigValues = {
+export type ConfigValues = {
   profile?: ProfileName;
   maxCpu?: number;
   maxMemoryMb?: number | null;
@@ -161,21 +137,6 @@ type ConfigValues = {
   thresholds?: Partial<DetectionThresholds>;
   restart?: Partial<RestartSettings>;
 };
-
-// ------------------------------------------------------------------ config file
-
-function ruleAt(path: PropertyKey[]): ValueRule | null {
-  const [a, b] = path.map(String);
-  if (a === 'thresholds' && b) return THRESHOLD_RULES[b as keyof DetectionThresholds] ?? null;
-  if (a === 'restart' && b) return RESTART_RULES[b as keyof RestartSettings] ?? null;
-  return (TOP_RULES as Record<string, ValueRule>)[a ?? ''] ?? null;
-}
-
-function knownKeysAt(path: PropertyKey[]): string[] {
-  if (path[0] === 'thresholds') return Object.keys(THRESHOLD_RULES);
-  if (path[0] === 'restart') return Object.keys(RESTART_RULES);
-  return [...Object.keys(TOP_RULES), 'thresholds', 'restart'];
-}
 
 const squash = (s: string): string => s.toLowerCase().replace(/[-_\s]/g, '');
 
@@ -203,74 +164,14 @@ export function didYouMean(key: string, known: string[]): string | null {
   return best && best.d <= Math.max(1, Math.floor(best.k.length / 4)) ? best.k : null;
 }
 
-const shown = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
+export const shown = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
 
-function valueAt(root: unknown, path: PropertyKey[]): unknown {
-  let v = root;
-  for (const p of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
-  return v;
-}
-
-/** One zod issue, in words a person can act on. */
-function describeIssue(issue: z.core.$ZodIssue, root: unknown): string[] {
-  const prefix = issue.path.length ? `${issue.path.map(String).join('.')}.` : '';
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((k) => {
-      const guess = didYouMean(k, knownKeysAt(issue.path));
-      return `unknown key '${prefix}${k}'${guess ? ` (did you mean '${prefix}${guess}'?)` : ''}`;
-    });
-  }
-  const rule = ruleAt(issue.path);
-  const key = issue.path.map(String).join('.');
-  if (!rule) return [`'${key}' ${issue.message}`];
-  return [`'${key}' must be ${expectation(rule)} (got ${shown(valueAt(root, issue.path))})`];
-}
-
-function parseFileText(path: string, text: string): unknown {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.json') {
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new SettingsError(`config file ${path}: not valid JSON: ${(e as Error).message}`);
-    }
-  }
-  if (ext === '.yaml' || ext === '.yml') {
-    try {
-      return YAML.parse(text) ?? {};
-    } catch (e) {
-      throw new SettingsError(`config file ${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
-    }
-  }
-  throw new SettingsError(`config file ${path}: unknown format '${ext || '(none)'}'; use a .yaml, .yml or .json file`);
-}
-
-/** Reads and validates a config file; the values it sets, nothing else. */
-export function loadConfigFile(path: string): ConfigValues {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new SettingsError(
-      code === 'ENOENT' ? `config file ${path}: not found` : `config file ${path}: cannot be read (${code ?? (e as Error).message})`,
-    );
-  }
-  return validateConfig(parseFileText(path, text), `config file ${path}`);
-}
-
-/** Validates config values (from a file or an API body); `where` starts the error message. */
-export function validateConfig(raw: unknown, where: string): ConfigValues {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new SettingsError(`${where}: expected a mapping of settings (for example "profile: strict"), got ${Array.isArray(raw) ? 'a list' : shown(raw)}`);
-  }
-  const parsed = ConfigFile.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.flatMap((i) => describeIssue(i, raw));
-    throw new SettingsError(`${where}: ${problems.join('; ')}`);
-  }
-  return parsed.data as ConfigValues;
-}
+/**
+ * Config files are read by configFile.ts, loaded only when one is given: its
+ * YAML parser and zod schemas are most of what a plain `flowforge run` would
+ * otherwise load at start-up.
+ */
+const configFiles = (): typeof import('./configFile') => require('./configFile');
 
 // ------------------------------------------------------------------ flags
 
@@ -284,7 +185,8 @@ function flagValue<K extends keyof typeof TOP_RULES>(key: K, value: unknown): un
     if (typeof n !== 'number' || !Number.isFinite(n) || n < rule.min || n > rule.max || (rule.integer && !Number.isInteger(n))) throw fail();
     return n;
   }
-  if (!schemaOf(rule).safeParse(value).success) throw fail();
+  const ok = rule.kind === 'boolean' ? typeof value === 'boolean' : typeof value === 'string' && rule.values.includes(value);
+  if (!ok) throw fail();
   return value;
 }
 
@@ -312,7 +214,7 @@ const defined = <T extends object>(o: Partial<T> | undefined): Partial<T> =>
 /** Profile defaults < config file < flags. Throws SettingsError with a message a person can act on. */
 export function resolveSettings(overrides: PolicyOverrides = {}): EffectiveSettings {
   const flags = flagValues(overrides);
-  const file = overrides.configFile ? loadConfigFile(overrides.configFile) : {};
+  const file = overrides.configFile ? configFiles().loadConfigFile(overrides.configFile) : {};
   const profile = flags.profile ?? file.profile ?? 'standard';
 
   const detection: DetectionThresholds = {

@@ -4,19 +4,20 @@
 // only) all use these. Every timestamp is epoch milliseconds.
 import { z } from 'zod';
 import { ACTION_SCALE } from './actions';
+import { PROFILE_NAMES, ROLLOUT_MODES, RUNAWAY_ACTIONS } from './choices';
 
-export const ProfileName = z.enum(['light', 'standard', 'strict', 'agent']);
+export const ProfileName = z.enum(PROFILE_NAMES);
 export type ProfileName = z.infer<typeof ProfileName>;
 
 /** What a detected runaway earns. */
-export const RunawayAction = z.enum(['alert', 'kill', 'restart']);
+export const RunawayAction = z.enum(RUNAWAY_ACTIONS);
 export type RunawayAction = z.infer<typeof RunawayAction>;
 
 /** Every decision the policy can take, mildest first (the severity scale lives in ./actions). */
 export const Action = z.enum(ACTION_SCALE);
 export type Action = z.infer<typeof Action>;
 
-export const RolloutMode = z.enum(['enforce', 'shadow', 'canary']);
+export const RolloutMode = z.enum(ROLLOUT_MODES);
 export type RolloutMode = z.infer<typeof RolloutMode>;
 
 /** Why a run ended: by itself, stopped by FlowForge (for good or for a restart), by a person, never started, or its supervisor went away. */

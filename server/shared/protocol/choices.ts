@@ -1,0 +1,7 @@
+// The fixed choices of a run's settings, as plain lists. The protocol's zod
+// enums are built from them (domain.ts); code that only needs the names (the
+// CLI's flag checks on every `flowforge run`) reads them here without loading
+// zod.
+export const PROFILE_NAMES = ['light', 'standard', 'strict', 'agent'] as const;
+export const RUNAWAY_ACTIONS = ['alert', 'kill', 'restart'] as const;
+export const ROLLOUT_MODES = ['enforce', 'shadow', 'canary'] as const;
