@@ -11,6 +11,7 @@ const benches: Record<string, { what: string; load: () => Promise<Bench> }> = {
   overhead: { what: 'cost of supervision: wall and CPU ratios, start-up, supervisor peak RSS (jobs write into a pipe we drain)', load: async () => (await import('../bench/overheadBench')).runOverheadBench },
   detector: { what: 'lines per second through normalisation and signals, one core', load: async () => (await import('../bench/detectorBench')).runDetectorBench },
   store: { what: 'evidence store: save time and size (10k/100k/500k events, a simulated month)', load: async () => (await import('../bench/storeBench')).runStoreBench },
+  redact: { what: 'redaction: 64 KB pathological lines and ordinary-line MB/s, now vs before', load: async () => (await import('../bench/redactBench')).runRedactBench },
   api: { what: 'API: paginated reads under 50 clients with 100k events, SSE fan-out to 100', load: async () => (await import('../bench/apiBench')).runApiBench },
 };
 

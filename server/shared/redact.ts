@@ -19,7 +19,7 @@ import { applyRule, REDACTED } from './redactScan';
 export { REDACTED };
 
 /** Characters of one line kept for redaction and display; the rest is cut with a marker. */
-export const LINE_CAP = 16 * 1024;
+export const LINE_CAP = 8 * 1024;
 /** How far back a cut may move to avoid splitting a token (a split secret could slip past the rules). */
 const CUT_BACKOFF = 512;
 const TOKEN_LIKE = /[A-Za-z0-9+/=_.~%-]/;

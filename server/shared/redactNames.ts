@@ -48,8 +48,22 @@ const isLower = (c: string) => c >= 'a' && c <= 'z';
 const isUpper = (c: string) => c >= 'A' && c <= 'Z';
 const isDigitChar = (c: string) => c >= '0' && c <= '9';
 
+/** Names seen lately and their strength: a line of `key=… key=…` asks about the same few names again and again. */
+const seen = new Map<string, Strength | null>();
+const SEEN_MAX = 512;
+
 /** The strength of a name, or null when it names no secret. `inQuery`: the name follows `?` or `&`. */
 export function secretNameStrength(rawName: string, inQuery = false): Strength | null {
+  const memoKey = inQuery ? `?${rawName}` : rawName;
+  const known = seen.get(memoKey);
+  if (known !== undefined) return known;
+  const strength = judgeName(rawName, inQuery);
+  if (seen.size >= SEEN_MAX) seen.clear();
+  seen.set(memoKey, strength);
+  return strength;
+}
+
+function judgeName(rawName: string, inQuery: boolean): Strength | null {
   const name = rawName.replace(/^[-_]+/, '');
   if (!name || name.length > 100) return null;
   const lower = name.toLowerCase();

@@ -205,6 +205,7 @@ function lastAtOfUrl(text: string, from: number): number {
 
 // ------------------------------------------------------------ name = value
 
+const NAME_CHAR = (c: number) => TOKEN_CHAR(c) || c === 46; // .
 const LINE_START_NAME = /^[ \t]*(?:-[ \t]+)?["']?$/;
 
 /**
@@ -218,7 +219,7 @@ const namedValue: Rule = {
   anchor:
     /(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]*?(?:pass(?:word|wd|phrase)?|pwd|secret|token|key|auth|credentials?|cookies?|sig(?:nature)?)["']?[ \t]*[:=](?![:=])[ \t]*/gi,
   read(text, m) {
-    const name = /^[A-Za-z0-9_.-]+/.exec(m[0])![0];
+    const name = m[0].slice(0, runEnd(m[0], 0, NAME_CHAR));
     const before = text[m.index - 1];
     const strength = secretNameStrength(name, before === '?' || before === '&');
     if (!strength) return null;
