@@ -12,7 +12,7 @@ if [ -z "$ch" ]; then cat >/dev/null 2>&1; allow; fi
 command -v curl >/dev/null 2>&1 || exec node "$(dirname "$0")/hook.js" "$@"
 sock=${ch%#*}; tok=${ch##*#}
 reply=$(curl -sf --max-time 5 --unix-socket "$sock" -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
-  --data-binary @- "http://flowforge/hook/$1") || allow "the FlowForge channel did not answer (curl exit $?)"
+  --data-binary @- "http://flowforge/hook/$1") || allow "the FlowForge channel refused or did not answer (curl exit $?)"
 nl='
 '
 code=${reply%%"$nl"*}; rest=${reply#*"$nl"}

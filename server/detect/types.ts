@@ -1,6 +1,7 @@
 // The contract between the supervisor and the detector. The detector is pure:
 // it only sees what it is fed (output chunks, resource readings, timestamps)
 // and never reads the clock or the process table itself.
+import type { ToolLoopReading } from './toolCalls';
 
 /** One sampling tick of the job's whole process tree (from the supervisor). */
 export interface ResourceReading {
@@ -27,6 +28,8 @@ export type StreamName = 'stdout' | 'stderr';
 
 /** Everything the policy needs, computed once per tick. */
 export interface SignalSnapshot {
+  /** The agent's tool-call loop, when its hooks report tool calls (server/detect/toolCalls.ts). */
+  tools?: ToolLoopReading | null;
   t: number;
   /** Milliseconds since the run started. */
   elapsedMs: number;
@@ -182,4 +185,10 @@ export interface DetectionThresholds {
   partialLineMs: number;
   /** Templates tracked at once (least recently seen are dropped beyond it). */
   maxTemplates: number;
+  /** Agent tool-call loops (from its hooks): calls that make a loop, then the nudge; null turns the ladder off. */
+  toolLoopCalls: number | null;
+  /** Loop calls after the nudge before the repeating call is refused (null: never). */
+  toolBlockAfter: number | null;
+  /** Loop calls after the first refusal before the job is stopped (null: never). */
+  toolStopAfter: number | null;
 }

@@ -1,6 +1,7 @@
 // One attempt of a job: its run record, its process (spawned, or a terminal
 // command being watched), the tree it owns, its judge, and how it stops and
 // is wrapped up. The job decides when; the attempt knows how.
+import type { AgentLink } from '../agents/agentLink';
 import type { SignalSnapshot, StreamName } from '../detect/types';
 import type { PolicyInputs } from '../policy/policyEngine';
 import type { Verdict } from '../policy/types';
@@ -40,11 +41,15 @@ export class Attempt {
   private endReason: EndReason | null = null;
   private lastPeakSave: number;
   private exit: Promise<ExitInfo> | null = null;
+  /** The latest tick's signals (what ladder steps taken after it are recorded with). */
+  private lastSnap: SignalSnapshot | null = null;
 
   constructor(
     readonly run: Run,
     private readonly spec: JobSpec,
     private readonly ctx: JobContext,
+    /** The agent channel's link for this attempt (the tool-call ladder), if there is a channel. */
+    private readonly agent: AgentLink | null = null,
   ) {
     const now = ctx.clock.now();
     this.lastPeakSave = now;
@@ -105,7 +110,7 @@ export class Attempt {
         args: spec.args,
         shell: spec.shell,
         cwd: spec.cwd,
-        env: buildChildEnv(ctx.baseEnv, spec.env, { runId: run.id, token: this.token, attempt: run.attempt }),
+        env: buildChildEnv(ctx.baseEnv, spec.env, { runId: run.id, token: this.token, attempt: run.attempt, agentChannel: this.agent?.capability }),
         stdin: spec.stdin,
       },
       { onStdout: onOutput('stdout'), onStderr: onOutput('stderr') },
@@ -125,6 +130,7 @@ export class Attempt {
     this.reportEscapees();
     this.judge.observeResources(reading);
     const { snapshot: snap, verdict } = this.judge.evaluate(snapshot.t, inputs);
+    this.lastSnap = snap;
     this.updatePeaks(snap);
     this.ctx.recorder.sample({
       run_id: this.run.id,
@@ -223,6 +229,20 @@ export class Attempt {
     ctx.recorder.lifecycle(run, failed ? 'FAILED' : 'STOPPED', why);
     ctx.recorder.run(run, { summary: `${run.name}: ${why}` });
     if (stopResult && !stopResult.confirmed) ctx.logger.error(`${run.name}: processes survived the stop`, { pids: stopResult.survivors });
+  }
+
+  /**
+   * The agent ladder's steps (nudge, block, stop) since the last tick, as
+   * verdicts; with no tick yet there are no signals to record them with.
+   */
+  agentVerdicts(): { snap: SignalSnapshot; verdicts: Verdict[] } | null {
+    if (!this.agent || !this.lastSnap) return null;
+    return { snap: this.lastSnap, verdicts: this.agent.verdicts(this.lastSnap) };
+  }
+
+  /** The run has ended: its agent capability is worthless from now on. */
+  closeAgentLink(): void {
+    this.agent?.close();
   }
 
   private forgetInReaper(): void {

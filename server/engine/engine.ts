@@ -2,6 +2,7 @@
 // snapshot per tick for all of them, and records everything through the store.
 //   process → sampler → detector → policy → action → store → events (API, CLI)
 import type { AuditEvent } from '../shared/protocol/domain';
+import { AgentChannel } from '../agents/agentChannel';
 import type { EvidenceStore } from '../store/types';
 import { defaultProcessSource, type ProcessSource } from '../supervisor/processTable';
 import type { ReaperClient } from '../supervisor/reaper';
@@ -25,6 +26,11 @@ export interface EngineOptions {
   sampleIntervalMs?: number;
   /** The environment jobs inherit (before their own env and our removals). */
   baseEnv?: NodeJS.ProcessEnv;
+  /**
+   * Where agents' hooks reach their run: 'auto' (default) opens a channel with
+   * the first job, null turns it off (hooks then answer "allow").
+   */
+  agentChannel?: AgentChannel | null | 'auto';
 }
 
 export class Engine {
@@ -42,6 +48,7 @@ export class Engine {
   private readonly baseEnv: NodeJS.ProcessEnv;
   private readonly intervalMs: number;
   private timer: TimerHandle | null = null;
+  private agentChannel: AgentChannel | null | 'auto';
   private ticking = false;
   private tickCount = 0;
   private lastTickAt: number | null = null;
@@ -63,6 +70,7 @@ export class Engine {
     this.judgeFactory = opts.judgeFactory ?? detectorJudge;
     this.baseEnv = opts.baseEnv ?? process.env;
     this.intervalMs = opts.sampleIntervalMs ?? 1000;
+    this.agentChannel = opts.agentChannel === undefined ? 'auto' : opts.agentChannel;
     this.recorder = new Recorder(this.store, this.events, this.clock);
     this.startedAt = this.clock.now();
     this.events.on('run', (run) => this.runIndex.set(run.id, this.jobs.get(run.job_id)!));
@@ -80,12 +88,26 @@ export class Engine {
       reaper: this.reaper,
       judgeFactory: this.judgeFactory,
       baseEnv: this.baseEnv,
+      agentChannel: this.channel(),
     });
     this.jobs.set(job.jobId, job);
     if (spec.workspaceId !== null && this.unprotected.has(spec.workspaceId)) job.setProtection(false);
     job.start();
     this.ensureTicking();
     return job;
+  }
+
+  /** The agent channel, opened with the first job (it costs a socket and a folder, nothing before). */
+  private channel(): AgentChannel | null {
+    if (this.agentChannel === 'auto') {
+      try {
+        this.agentChannel = AgentChannel.open(this.logger);
+      } catch (err) {
+        this.logger.error('agent channel could not open; agent hooks will answer "allow"', { error: (err as Error).message });
+        this.agentChannel = null;
+      }
+    }
+    return this.agentChannel;
   }
 
   jobByRun(runId: string): JobController | undefined {
@@ -170,5 +192,6 @@ export class Engine {
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = null;
     this.source.dispose();
+    if (this.agentChannel instanceof AgentChannel) await this.agentChannel.close();
   }
 }

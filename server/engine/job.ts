@@ -3,6 +3,7 @@
 // change goes through transition(). Each attempt (attempt.ts) knows how to
 // start, watch and stop its process tree; the verdicts' consequences
 // (records, notices, which stop) come from interventions.ts.
+import { AgentLink } from '../agents/agentLink';
 import type { StreamName } from '../detect/types';
 import { RestartController } from '../policy';
 import { redact } from '../shared/redact';
@@ -96,7 +97,7 @@ export class JobController {
   private startAttempt(requestId: string | null, why: string): Run {
     const run = newRun(this.jobId, this.runs.length + 1, this.spec, this.ctx.clock.now());
     this.runs.push(run);
-    const attempt = new Attempt(run, this.spec, this.ctx);
+    const attempt = new Attempt(run, this.spec, this.ctx, this.openAgentLink(run));
     this.transition({ name: 'starting', attempt }, why);
     attempt.start(requestId);
     if (attempt.tracker) this.transition({ name: 'running', attempt }, `pid ${run.pid}`);
@@ -119,6 +120,8 @@ export class JobController {
     } catch (err) {
       this.ctx.logger.error(`${this.spec.name}: wrapping up the run failed`, { run_id: attempt.run.id, error: (err as Error).message });
     }
+    this.recordLastAgentSteps(attempt);
+    attempt.closeAgentLink();
     this.incidents.close(this.ctx.clock.now());
     const { after } = this.state as Extract<JobState, { name: 'stopping' }>;
     if (after.then === 'end') {
@@ -143,8 +146,33 @@ export class JobController {
     const judged = s.attempt.observe(snapshot, { protection: this.protectionOn });
     if (!judged) return;
     this.tally.notePeaks(judged.snap.cpu.peakPercent, judged.snap.memory.peakMb);
-    const stop = this.interventions.react(s.attempt.run, judged.verdict, judged.snap);
+    let stop = this.interventions.react(s.attempt.run, judged.verdict, judged.snap);
+    // The agent ladder's steps since the last tick, recorded and acted on like any verdict.
+    for (const v of s.attempt.agentVerdicts()?.verdicts ?? []) stop = this.interventions.react(s.attempt.run, v, judged.snap) ?? stop;
     if (stop) this.stopAttempt(s.attempt, stop.endReason, 'SIGTERM', null, stop.why, afterAutoStop(stop));
+  }
+
+  /** Ladder steps taken after the last tick of an attempt that has ended (an agent told to stop may exit first): recorded, not acted on. */
+  private recordLastAgentSteps(attempt: Attempt): void {
+    const last = attempt.agentVerdicts();
+    for (const v of last?.verdicts ?? []) {
+      this.incidents.track(attempt.run, v, last!.snap);
+      this.incidents.recordDecision(attempt.run, v);
+    }
+  }
+
+  private openAgentLink(run: Run): AgentLink | null {
+    const channel = this.ctx.agentChannel;
+    if (!channel) return null;
+    const host = {
+      now: () => this.ctx.clock.now(),
+      protectionOn: () => this.protectionOn,
+      incident: () => {
+        const inc = this.incidents.current;
+        return inc ? { id: inc.id, title: inc.title, reason: inc.reason } : null;
+      },
+    };
+    return new AgentLink(channel, run.id, this.spec.settings, host, this.ctx.logger);
   }
 
   /** The workspace's protection, a policy input: off, the policy turns kill and restart verdicts into alerts. */

@@ -1,5 +1,6 @@
 // What a job is asked to run, what it is given to do so, and who asks for
 // its stops and restarts.
+import type { AgentChannel } from '../agents/agentChannel';
 import type { EffectiveSettings } from '../policy';
 import type { RunSource } from '../shared/protocol/domain';
 import type { ProcessSource } from '../supervisor/processTable';
@@ -38,6 +39,8 @@ export interface JobContext {
   reaper: ReaperClient | null;
   judgeFactory: JudgeFactory;
   baseEnv: NodeJS.ProcessEnv;
+  /** Where an agent's hooks reach their run (null: no channel, hooks answer "allow"). */
+  agentChannel?: AgentChannel | null;
 }
 
 export interface ActorInfo {

@@ -46,6 +46,12 @@ export const STANDARD: Readonly<DetectionThresholds> = Object.freeze({
   maxLineBytes: 2_048,
   partialLineMs: 1_000,
   maxTemplates: 4_096,
+  // Agent tool-call loops: 4 identical calls (or 3 identical failures after
+  // fixes, or 6 calls taking turns) earn a nudge; 2 more loop calls a block;
+  // 2 more a stop. Gemini CLI halts at 5 identical calls, OpenHands at 4.
+  toolLoopCalls: 4,
+  toolBlockAfter: 2,
+  toolStopAfter: 2,
 });
 
 const PROFILES: Record<ProfileName, Readonly<DetectionThresholds>> = {

@@ -16,7 +16,8 @@ export type RuleId =
   | 'memory_climb'
   | 'memory_exhaust'
   | 'process_limit'
-  | 'process_churn';
+  | 'process_churn'
+  | 'tool_loop';
 
 export interface Factor {
   /** The signal's name, as in the decision's signal list. */
@@ -303,6 +304,23 @@ const processChurn: RuleSpec = {
   alertAfterMs: (th) => th.churnAlertMs,
   killAfterMs: () => null,
   describe: (s, _th, held) => `${Math.round(s.tree.churnPerS)} processes started or ended per second for ${seconds(held)}`,
+};
+
+/**
+ * An agent repeating its tool calls (its hooks report them). Not in RULES:
+ * it is judged on every tool call, not once a tick, by the agent ladder
+ * (server/agents/ladder.ts), which nudges, blocks and stops in turn.
+ */
+export const toolLoop: RuleSpec = {
+  id: 'tool_loop',
+  title: 'Tool-call loop',
+  factors: (s, th) =>
+    th.toolLoopCalls === null
+      ? null
+      : [{ signal: 'tool_loop_calls', value: s.tools?.calls ?? null, threshold: th.toolLoopCalls, op: '>=', span: th.toolLoopCalls, show: count }],
+  alertAfterMs: () => 0,
+  killAfterMs: () => null,
+  describe: (s) => (s.tools ? s.tools.text : 'no tool-call loop'),
 };
 
 /** In order of precedence when several fire with the same action. */

@@ -73,6 +73,9 @@ export const THRESHOLD_RULES: Record<keyof DetectionThresholds, ValueRule> = {
   maxLineBytes: num(64, 1_048_576, { integer: true }),
   partialLineMs: ms(10, 60_000),
   maxTemplates: num(16, 1_000_000, { integer: true }),
+  toolLoopCalls: num(2, 1_000, { integer: true, nullable: true }),
+  toolBlockAfter: num(1, 1_000, { integer: true, nullable: true }),
+  toolStopAfter: num(1, 1_000, { integer: true, nullable: true }),
 };
 
 export const RESTART_RULES: Record<keyof RestartSettings, ValueRule> = {

@@ -8,7 +8,7 @@ const OWN_SECRETS = /^FLOWFORGE_(API_KEY|ADMIN_KEY|ADMIN_TOKEN|READ_KEY|SUBMIT_K
 export function buildChildEnv(
   base: NodeJS.ProcessEnv,
   taskEnv: Record<string, string> | undefined,
-  marks: { runId: string; token: string; attempt?: number },
+  marks: { runId: string; token: string; attempt?: number; agentChannel?: string },
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
@@ -21,6 +21,9 @@ export function buildChildEnv(
   env.FLOWFORGE_RUN_ID = marks.runId;
   env.FLOWFORGE_JOB_TOKEN = marks.token;
   env.FLOWFORGE_ATTEMPT = String(marks.attempt ?? 1);
+  // This run's own agent channel; one inherited from an outer run must not leak in.
+  if (marks.agentChannel) env.FLOWFORGE_AGENT_CHANNEL = marks.agentChannel;
+  else delete env.FLOWFORGE_AGENT_CHANNEL;
   return env;
 }
 
