@@ -396,6 +396,10 @@ function actionSentence(i: Incident, d: Decision | null): { icon: string; text: 
       return { icon: 'debug-restart', text: 'Restarted the job' };
     case 'alert':
       return { icon: 'bell', text: 'Alerted; the job kept running' };
+    case 'nudge':
+      return { icon: 'comment', text: 'Nudged the agent (a message with its next tool result); the job kept running' };
+    case 'block':
+      return { icon: 'circle-slash', text: "Refused the agent's repeating call; the job kept running" };
     default:
       return { icon: 'circle-slash', text: 'Took no action' };
   }

@@ -3,7 +3,7 @@
 // verdicts for the job to act on and record. Kept here so that the job only
 // opens, asks and closes.
 import type { SignalSnapshot } from '../detect/types';
-import { canaryBucket, isStop, applyRollout } from '../policy/rollout';
+import { canaryBucket, enforce, type Enforcement } from '../policy/rollout';
 import type { EffectiveSettings, Verdict } from '../policy/types';
 import type { Logger } from '../util/logger';
 import type { AgentChannel, ChannelGrant } from './agentChannel';
@@ -21,7 +21,7 @@ export class AgentLink {
   private readonly grant: ChannelGrant;
   private readonly bucket: number;
 
-  constructor(channel: AgentChannel, runId: string, private readonly settings: EffectiveSettings, host: AgentLinkHost, logger: Logger) {
+  constructor(channel: AgentChannel, runId: string, private readonly settings: EffectiveSettings, private readonly host: AgentLinkHost, logger: Logger) {
     this.bucket = canaryBucket(runId);
     const th = settings.detection;
     this.session = new AgentSession(
@@ -29,7 +29,7 @@ export class AgentLink {
       {
         runId,
         now: host.now,
-        mayAct: () => host.protectionOn() && applyRollout(isStop(settings.onRunaway) ? settings.onRunaway : 'kill', settings.rollout, this.bucket).enforced,
+        mayAct: () => enforce('kill', this.enforcement()).enforced,
         incident: host.incident,
         logger,
       },
@@ -44,7 +44,11 @@ export class AgentLink {
 
   /** The ladder's steps since the last tick, as verdicts. */
   verdicts(snap: SignalSnapshot): Verdict[] {
-    return this.session.takeSteps().map((step) => ladderVerdict(step, snap, this.settings, this.bucket));
+    return this.session.takeSteps().map((step) => ladderVerdict(step, snap, this.settings, this.enforcement()));
+  }
+
+  private enforcement(): Enforcement {
+    return { rollout: this.settings.rollout, bucket: this.bucket, protection: this.host.protectionOn() };
   }
 
   /** The run ended: its capability is worthless from now on. */

@@ -4,7 +4,7 @@
 import type { SignalSnapshot } from '../detect/types';
 import { factorSummary, judgeRule, toolLoop } from '../policy/rules';
 import { redactEvidence } from '../policy/policyEngine';
-import { applyRollout, heldBackPrefix } from '../policy/rollout';
+import { enforce, heldBackReason, type Enforcement } from '../policy/rollout';
 import type { EffectiveSettings, Verdict } from '../policy/types';
 import type { Action } from '../shared/protocol/domain';
 import type { LadderStep } from './ladder';
@@ -16,23 +16,22 @@ const WORDS: Record<LadderStep['kind'], string> = {
   close: 'The agent moved on',
 };
 
-export function ladderVerdict(step: LadderStep, snap: SignalSnapshot, settings: EffectiveSettings, bucket: number): Verdict {
+export function ladderVerdict(step: LadderStep, snap: SignalSnapshot, settings: EffectiveSettings, e: Enforcement): Verdict {
   const th = settings.detection;
   const withTools: SignalSnapshot = { ...snap, tools: step.reading };
   const ev = judgeRule(toolLoop, withTools, th);
   // A stop does what the task asked for a runaway (kill, restart, or only alert).
-  const intended: Action = step.kind === 'stop' ? settings.onRunaway : step.kind === 'close' ? 'continue' : 'alert';
-  // Protection off is the job's business (it turns stops into alerts for every verdict).
-  const { action, enforced } = applyRollout(intended, settings.rollout, bucket);
-  const held = !enforced ? `${heldBackPrefix(intended, settings.rollout, bucket)} ` : '';
+  const intended: Action = step.kind === 'stop' ? settings.onRunaway : step.kind === 'close' ? 'continue' : step.kind;
+  const { action, enforced, heldBy } = enforceStep(intended, e);
   const text = step.reading ? `${step.reading.text}. ${WORDS[step.kind]}: "${step.message}"` : step.message;
-  const reason = redactEvidence([`${held}${toolLoop.title}: ${text}`])[0]!;
+  const reason = redactEvidence([heldBackReason(`${toolLoop.title}: ${text}`, intended, heldBy, e.rollout, e.bucket)])[0]!;
   const fired = step.kind !== 'close';
   return {
     action,
     intended,
     enforced,
-    canaryBucket: settings.rollout.mode === 'canary' ? bucket : null,
+    heldBy,
+    canaryBucket: settings.rollout.mode === 'canary' ? e.bucket : null,
     record: true,
     notify: fired,
     confidence: fired ? 1 : 0,
@@ -61,4 +60,15 @@ export function ladderVerdict(step: LadderStep, snap: SignalSnapshot, settings: 
     evidence: redactEvidence(step.reading?.evidence ?? []),
     episode: { phase: step.kind === 'nudge' ? 'open' : step.kind === 'close' ? 'close' : 'update', kind: toolLoop.id, title: toolLoop.title },
   };
+}
+
+/**
+ * A block is held back wherever a stop would be (shadow, a canary run left
+ * out, protection off): it refuses the agent's call. It is then recorded as
+ * the nudge it still is.
+ */
+export function enforceStep(intended: Action, e: Enforcement): ReturnType<typeof enforce> {
+  if (intended !== 'block') return enforce(intended, e);
+  const gate = enforce('kill', e);
+  return gate.heldBy ? { action: 'nudge', enforced: false, heldBy: gate.heldBy } : { action: 'block', enforced: true, heldBy: null };
 }

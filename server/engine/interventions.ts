@@ -35,6 +35,8 @@ export class Interventions {
       case 'restart':
         return this.intervene(run, verdict, snap);
       case 'alert':
+      case 'nudge':
+      case 'block':
         if (shouldNotify(verdict)) this.announce(run, 'alert', verdict, snap);
         return null;
       case 'continue':

@@ -29,6 +29,10 @@ function headline(v: Verdict): string {
       return 'FlowForge is restarting this job';
     case 'alert':
       return 'FlowForge alert';
+    case 'nudge':
+      return 'FlowForge nudged the agent';
+    case 'block':
+      return "FlowForge refused the agent's repeating call";
     default:
       return v.episode?.phase === 'close' ? 'FlowForge: the job looks healthy again' : 'FlowForge';
   }

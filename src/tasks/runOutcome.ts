@@ -43,6 +43,8 @@ export function auditBanner(audit: AuditEvent, incident: Incident | undefined, o
 export function incidentBanner(incident: Incident): string | null {
   if (incident.kind === 'restart_budget_spent') return paint.red(`■ FlowForge stopped this job: ${headline(incident, incident.reason)}`);
   if (incident.status === 'open' && incident.action === 'alert') return paint.yellow(`▲ FlowForge alert: ${headline(incident, incident.reason)}`);
+  if (incident.status === 'open' && incident.action === 'nudge') return paint.yellow(`▲ FlowForge nudged the agent: ${headline(incident, incident.reason)}`);
+  if (incident.status === 'open' && incident.action === 'block') return paint.yellow(`▲ FlowForge refused the agent's repeating call: ${headline(incident, incident.reason)}`);
   return null;
 }
 

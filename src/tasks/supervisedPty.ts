@@ -163,9 +163,11 @@ export class SupervisedPty implements vscode.Pseudoterminal {
     const incident = recordOf(event.data, 'incident');
     if (incident) {
       this.incidents.set(incident.id, incident);
-      const banner = this.bannered.has(incident.id) ? null : incidentBanner(incident);
+      // One banner per incident and action: an agent's loop is nudged, then blocked, in one incident.
+      const key = `${incident.id}:${incident.action}`;
+      const banner = this.bannered.has(key) ? null : incidentBanner(incident);
       if (banner) {
-        this.bannered.add(incident.id);
+        this.bannered.add(key);
         this.banner(banner);
       }
       return;

@@ -7,6 +7,10 @@
 export const ACTION_SCALE = [
   'continue',
   'alert',
+  // An agent's tool-call loop (server/agents/ladder.ts): a message to the agent,
+  // then its repeating call refused. Neither stops the job's processes.
+  'nudge',
+  'block',
   'restart',
   'kill',
 ] as const;

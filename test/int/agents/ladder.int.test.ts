@@ -73,7 +73,7 @@ describe('agent ladder: nudge → block → stop in a real supervised job', func
       assert.equal(inc.title, 'Tool-call loop');
       assert.equal(inc.action, 'kill');
       const decisions = store.decisionsForRun(outcome.run_id).filter((d) => d.incident_id === inc.id).sort((a, b) => a.t - b.t);
-      assert.deepEqual(decisions.map((d) => d.action), ['alert', 'alert', 'kill']);
+      assert.deepEqual(decisions.map((d) => d.action), ['nudge', 'block', 'kill']);
       assert.match(decisions[0]!.reason, /^Tool-call loop: the same call 4 times in a row: .*npm test.*Nudged the agent: "FlowForge \(the supervisor of this job\) noticed a loop/);
       assert.match(decisions[1]!.reason, /Refused the repeating call: "FlowForge refused this call/);
       assert.match(decisions[2]!.reason, /Stopping the agent: "FlowForge stopped this job/);

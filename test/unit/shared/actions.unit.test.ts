@@ -6,10 +6,10 @@ import { Action } from '../../../server/shared/protocol/domain';
 import { Episodes } from '../../../server/policy/episodes';
 
 describe('shared/actions: the severity scale', () => {
-  it('orders continue < alert < restart < kill, and the protocol enum is the scale', () => {
+  it('orders continue < alert < nudge < block < restart < kill, and the protocol enum is the scale', () => {
     assert.deepEqual([...Action.options], [...ACTION_SCALE]);
     const ranked = [...Action.options].sort((a, b) => severity(a) - severity(b));
-    assert.deepEqual(ranked, ['continue', 'alert', 'restart', 'kill']);
+    assert.deepEqual(ranked, ['continue', 'alert', 'nudge', 'block', 'restart', 'kill']);
     assert.ok(severity('kill') > severity('restart'));
   });
 
