@@ -4,7 +4,7 @@
 // and tool_use_id, PostToolUse adds tool_response, PostToolUseFailure adds
 // error, Stop and SubagentStop add stop_hook_active. We answer with exit 0 and
 // JSON, never exit 2: after an exit-2 block Claude sometimes waits for the
-// user (anthropics/claude-code#24327), JSON does not.
+// user, JSON does not.
 //   nudge: hookSpecificOutput.additionalContext on PostToolUse / PostToolUseFailure
 //   block: hookSpecificOutput.permissionDecision "deny" + permissionDecisionReason on PreToolUse
 //   stop:  continue: false + stopReason
