@@ -9,13 +9,16 @@ import type { Clock } from '../util/clock';
 
 export interface PageCacheSettings {
   maxEntries: number;
+  /** Bound on the characters held (pages differ in size by orders of magnitude, so counting entries is not enough). */
+  maxChars: number;
   ttlMs: number;
 }
 
-export const DEFAULT_PAGE_CACHE: PageCacheSettings = { maxEntries: 512, ttlMs: 5000 };
+export const DEFAULT_PAGE_CACHE: PageCacheSettings = { maxEntries: 512, maxChars: 8 * 1024 * 1024, ttlMs: 5000 };
 
 export class PageCache {
   private readonly entries = new Map<string, { at: number; json: string }>();
+  private chars = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -26,7 +29,13 @@ export class PageCache {
   /** Something a page may show changed: every entry is out of date. */
   readonly invalidate = (): void => {
     if (this.entries.size > 0) this.entries.clear();
+    this.chars = 0;
   };
+
+  /** Characters held, for tests of the bound. */
+  get size(): { entries: number; chars: number } {
+    return { entries: this.entries.size, chars: this.chars };
+  }
 
   /** The cached JSON for `key`, or the JSON of `build()` (then cached). */
   json(key: string, build: () => unknown): string {
@@ -38,8 +47,20 @@ export class PageCache {
     }
     this.count('miss');
     const json = JSON.stringify(build());
-    if (this.entries.size >= this.settings.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.drop(key);
+    // A page bigger than a quarter of the budget is served, not kept.
+    if (json.length > this.settings.maxChars / 4) return json;
+    while (this.entries.size > 0 && (this.entries.size >= this.settings.maxEntries || this.chars + json.length > this.settings.maxChars))
+      this.drop(this.entries.keys().next().value!);
     this.entries.set(key, { at: now, json });
+    this.chars += json.length;
     return json;
+  }
+
+  private drop(key: string): void {
+    const old = this.entries.get(key);
+    if (!old) return;
+    this.chars -= old.json.length;
+    this.entries.delete(key);
   }
 }

@@ -27,6 +27,8 @@ export type ProblemSlug =
   | 'unsupported-media-type'
   | 'restart-budget-exceeded'
   | 'auth-rate-limited'
+  | 'too-many-streams'
+  | 'input-backlog'
   | 'unavailable'
   | 'internal';
 
@@ -58,7 +60,7 @@ export const notFound = (detail: string) => new ApiProblem(404, 'not-found', det
 export const conflict = (detail: string, slug: ProblemSlug = 'conflict') => new ApiProblem(409, slug, detail);
 export const forbidden = (detail: string) => new ApiProblem(403, 'forbidden', detail);
 
-export function tooManyRequests(slug: 'restart-budget-exceeded' | 'auth-rate-limited', detail: string, retryAfterMs: number): ApiProblem {
+export function tooManyRequests(slug: 'restart-budget-exceeded' | 'auth-rate-limited' | 'too-many-streams' | 'input-backlog', detail: string, retryAfterMs: number): ApiProblem {
   const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   return new ApiProblem(429, slug, detail, { retryAfterSeconds, headers: { 'Retry-After': String(retryAfterSeconds) } });
 }

@@ -16,6 +16,7 @@ import type {
 } from '../shared/protocol/api';
 import type { Run, Workspace } from '../shared/protocol/domain';
 import type { EvidenceStore } from '../store/types';
+import { InputBacklogError } from '../supervisor/supervisedProcess';
 import type { Logger } from '../util/logger';
 import type { Principal } from './keys';
 import type { ApiMetrics } from './metrics';
@@ -207,8 +208,14 @@ export class RunControl {
     const { run, job } = this.target(runId, by.principal);
     const active = this.activeJob(run, job);
     const data = body.data_base64 !== undefined ? Buffer.from(body.data_base64, 'base64') : Buffer.from(body.data ?? '', 'utf8');
-    if (active.spec.stdin !== 'pipe' || !active.write(data))
-      throw conflict(`run '${run.id}' does not take input (it was started with stdin: ignore, or has closed its input)`);
+    let written = false;
+    try {
+      written = active.spec.stdin === 'pipe' && active.write(data);
+    } catch (err) {
+      if (!(err instanceof InputBacklogError)) throw err;
+      throw tooManyRequests('input-backlog', `run '${run.id}' is not reading its input: ${err.message}; retry once it has caught up`, 1000);
+    }
+    if (!written) throw conflict(`run '${run.id}' does not take input (it was started with stdin: ignore, or has closed its input)`);
     return data.length;
   }
 

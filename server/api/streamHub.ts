@@ -15,7 +15,7 @@ import type { EvidenceStore } from '../store/types';
 import type { Principal } from './keys';
 import type { OutputHub } from './outputHub';
 import type { OwnerIndex } from './owners';
-import { invalidField } from './problems';
+import { invalidField, tooManyRequests } from './problems';
 import { SseConnection } from './sse';
 
 export interface StreamSettings {
@@ -23,6 +23,8 @@ export interface StreamSettings {
   maxBufferBytes: number;
   retryMs: number;
   replayPageSize: number;
+  /** Open streams one key may hold (each buffers up to maxBufferBytes for a slow reader). */
+  maxClientsPerKey: number;
 }
 
 export const DEFAULT_STREAM: StreamSettings = {
@@ -30,6 +32,8 @@ export const DEFAULT_STREAM: StreamSettings = {
   maxBufferBytes: 4 * 1024 * 1024,
   retryMs: 2000,
   replayPageSize: 500,
+  // The editor opens one per supervised terminal, so this is generous; it bounds a runaway client.
+  maxClientsPerKey: 64,
 };
 
 interface Subscriber {
@@ -70,6 +74,7 @@ export class StreamHub {
     const runId = query.run_id ?? null;
     if (query.output && !runId) throw invalidField('query.output', 'output events need run_id (output=1&run_id=...)');
     if (runId && !this.owners.visible(principal, runId)) throw invalidField('query.run_id', `no run with id '${runId}'`);
+    this.requireStreamSlot(principal);
 
     const sse = new SseConnection(res, this.settings);
     const sub: Subscriber = {
@@ -88,6 +93,13 @@ export class StreamHub {
     });
     sse.open();
     if (!sub.live) await this.replay(sub);
+  }
+
+  private requireStreamSlot(principal: Principal): void {
+    let open = 0;
+    for (const s of this.subscribers) if (s.principal.name === principal.name) open++;
+    if (open >= this.settings.maxClientsPerKey)
+      throw tooManyRequests('too-many-streams', `the key '${principal.name}' already has ${open} open streams (at most ${this.settings.maxClientsPerKey}); close one before opening another`, 1000);
   }
 
   close(): void {

@@ -15,6 +15,7 @@ import type {
 } from '../shared/protocol/domain';
 import type { Clock, TimerHandle } from '../util/clock';
 import type { Logger } from '../util/logger';
+import { boundArgv, boundText, MAX_STORED_ARGV_BYTES } from './argvBounds';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { HeldLock } from './lock';
 import type { Saver } from './persist';
@@ -217,7 +218,9 @@ export class SqlEvidenceStore implements EvidenceStore {
 
   upsertRun(run: Run, note?: JournalNote): TimelineEvent | null {
     const db = this.writer;
-    const r = { ...redactRecord(run, ['cwd', 'argv']), argv: redactArgv(run.argv) };
+    // Bounded: every update of the run repeats the record in a journal row.
+    const r = { ...redactRecord(run, ['cwd', 'argv']), argv: boundArgv(redactArgv(run.argv)) };
+    r.command = boundText(r.command, MAX_STORED_ARGV_BYTES);
     return this.upsertRecord(
       () => {
         db.run(

@@ -128,10 +128,15 @@ export class SupervisedProcess {
     return this.child?.pid;
   }
 
-  /** Writes to the job's stdin; false when stdin is closed or not a pipe. */
+  /**
+   * Writes to the job's stdin; false when stdin is closed or not a pipe.
+   * Throws InputBacklogError when the job has not read what it was given
+   * (the pipe is full and more than MAX_PENDING_INPUT_BYTES wait in memory).
+   */
   write(data: string | Buffer): boolean {
     const stdin = this.child?.stdin;
     if (!stdin || stdin.destroyed || !stdin.writable) return false;
+    if (stdin.writableLength + data.length > MAX_PENDING_INPUT_BYTES) throw new InputBacklogError(stdin.writableLength);
     stdin.write(data);
     return true;
   }
@@ -210,5 +215,15 @@ export class SupervisedProcess {
    */
   closeOutput(index: 0 | 1): void {
     this.outputs[index]?.destroy();
+  }
+}
+
+/** Input held in memory for a job that is not reading its stdin; beyond this, more input is refused. */
+export const MAX_PENDING_INPUT_BYTES = 1024 * 1024;
+
+export class InputBacklogError extends Error {
+  constructor(readonly pendingBytes: number) {
+    super(`${pendingBytes} bytes of earlier input are still waiting for the job to read them`);
+    this.name = 'InputBacklogError';
   }
 }

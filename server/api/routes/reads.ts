@@ -135,11 +135,13 @@ export function readRoutes(s: ApiServices): AnyRoute[] {
         '`sample` (a Sample) and `output` (`{run_id, stream, text}`, redacted; needs `output=1&run_id=`) are live only and carry no id.',
         'A `: keepalive` comment comes every 15 s. A client that does not read is dropped with a final comment.',
         'A submit key receives only the events of its own runs.',
+        'One key holds at most 64 open streams; one more is 429 (too-many-streams).',
       ].join(' '),
       tag: 'evidence',
       access: 'own',
       query: StreamQuery,
       responses: { 200: { description: 'text/event-stream', contentType: 'text/event-stream' } },
+      errors: [429],
       raw: ({ query, principal, headers }, res) => {
         const header = headers['last-event-id'];
         return s.stream.serve(res, principal!, query, typeof header === 'string' ? header : undefined);
