@@ -37,6 +37,9 @@ Flags:
   --name NAME                  a name for the job (default: the command)
   --shell                      run the command line through the system shell
   --quiet                      print nothing but the job's own output
+  --feedback-file PATH         where to write flowforge-feedback.md when FlowForge stops the job (default: beside it)
+  --no-feedback                write no feedback file
+  --inject-feedback            the feedback file is the job's stdin (a restart gets the one just written)
 Exit codes: the job's own; 130 stopped by you; 137 stopped by FlowForge; 127 could not start.`;
 
 const RUN_OPTIONS = {
@@ -57,6 +60,9 @@ const RUN_OPTIONS = {
   name: { type: 'string' },
   shell: { type: 'boolean' },
   quiet: { type: 'boolean' },
+  'feedback-file': { type: 'string' },
+  'no-feedback': { type: 'boolean' },
+  'inject-feedback': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -69,6 +75,9 @@ export interface RunArgs {
   name?: string;
   shell: boolean;
   quiet: boolean;
+  /** undefined: beside the job; null: none. */
+  feedbackFile?: string | null;
+  injectFeedback: boolean;
 }
 
 export function parseRunArgs(argv: string[]): RunArgs | 'help' {
@@ -100,6 +109,8 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     name: str(values, 'name'),
     shell: values.shell === true,
     quiet: values.quiet === true,
+    feedbackFile: values['no-feedback'] === true ? null : str(values, 'feedback-file'),
+    injectFeedback: values['inject-feedback'] === true,
   };
 }
 
@@ -190,11 +201,14 @@ export async function runCommand(argv: string[]): Promise<number> {
       restartable: settings.onRunaway === 'restart',
       settings,
       stdin: 'pipe',
+      feedbackFile: args.feedbackFile,
+      injectFeedback: args.injectFeedback,
     });
     const relay = passThroughOutput(session, job);
     printInterventions(session, job.jobId, args.quiet);
     stopOnSignals(job, session);
-    forwardStdin(job);
+    // With --inject-feedback the job's stdin is the feedback file, not the terminal.
+    if (!args.injectFeedback) forwardStdin(job);
 
     const outcome = await job.whenEnded();
     await relay.finish();

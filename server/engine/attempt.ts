@@ -1,6 +1,7 @@
 // One attempt of a job: its run record, its process (spawned, or a terminal
 // command being watched), the tree it owns, its judge, and how it stops and
 // is wrapped up. The job decides when; the attempt knows how.
+import { FEEDBACK_ENV, readFeedback } from '../agents/feedback';
 import type { AgentLink } from '../agents/agentLink';
 import type { SignalSnapshot, StreamName } from '../detect/types';
 import type { PolicyInputs } from '../policy/policyEngine';
@@ -50,6 +51,8 @@ export class Attempt {
     private readonly ctx: JobContext,
     /** The agent channel's link for this attempt (the tool-call ladder), if there is a channel. */
     private readonly agent: AgentLink | null = null,
+    /** Feedback a previous attempt left (flowforge-feedback.md), handed to this one. */
+    private readonly feedback: string | null = null,
   ) {
     const now = ctx.clock.now();
     this.lastPeakSave = now;
@@ -63,6 +66,7 @@ export class Attempt {
     ctx.recorder.run(run, { summary: `${run.name}: attempt ${run.attempt} starting`, request_id: requestId });
     ctx.recorder.lifecycle(run, 'STARTING', run.attempt === 1 ? 'started' : 'restarted', requestId);
     const proc = (this.process = this.launch());
+    this.injectFeedback(proc);
     this.exit = proc.exited;
     const pid = proc.pid;
     if (pid === undefined) return; // it failed to start: its exit says why
@@ -110,11 +114,23 @@ export class Attempt {
         args: spec.args,
         shell: spec.shell,
         cwd: spec.cwd,
-        env: buildChildEnv(ctx.baseEnv, spec.env, { runId: run.id, token: this.token, attempt: run.attempt, agentChannel: this.agent?.capability }),
+        env: {
+          ...buildChildEnv(ctx.baseEnv, spec.env, { runId: run.id, token: this.token, attempt: run.attempt, agentChannel: this.agent?.capability }),
+          ...(this.feedback ? { [FEEDBACK_ENV]: this.feedback } : {}),
+        },
         stdin: spec.stdin,
       },
       { onStdout: onOutput('stdout'), onStderr: onOutput('stderr') },
     );
+  }
+
+  /** With injectFeedback, the feedback file is the attempt's whole stdin (as the original's --inject-feedback). */
+  private injectFeedback(proc: JobProcess): void {
+    if (!this.spec.injectFeedback || this.spec.stdin !== 'pipe') return;
+    // No feedback yet: an empty stdin, so that a job reading it does not wait for ever.
+    const text = this.feedback ? readFeedback(this.feedback) : null;
+    if (text) proc.write(text);
+    proc.closeStdin();
   }
 
   /** Where a sampler should start looking for this attempt's processes: its root and every process it knows. */

@@ -3,9 +3,12 @@
 // change goes through transition(). Each attempt (attempt.ts) knows how to
 // start, watch and stop its process tree; the verdicts' consequences
 // (records, notices, which stop) come from interventions.ts.
+import { existsSync } from 'node:fs';
+import { feedbackPath, feedbackText, writeFeedback } from '../agents/feedback';
 import { AgentLink } from '../agents/agentLink';
 import type { StreamName } from '../detect/types';
 import { RestartController } from '../policy';
+import type { Verdict } from '../policy/types';
 import { redact } from '../shared/redact';
 import type { EndReason, Run } from '../shared/protocol/domain';
 import type { ProcessSnapshot } from '../supervisor/processTable';
@@ -36,6 +39,8 @@ export class JobController {
   private readonly tally: JobTally;
   private readonly interventions: Interventions;
   private protectionOn = true;
+  /** The feedback file FlowForge wrote when it last stopped an attempt (handed to the next one). */
+  private feedbackWritten: string | null = null;
   private endWaiters: ((o: JobOutcome) => void)[] = [];
 
   readonly spec: JobSpec;
@@ -97,7 +102,7 @@ export class JobController {
   private startAttempt(requestId: string | null, why: string): Run {
     const run = newRun(this.jobId, this.runs.length + 1, this.spec, this.ctx.clock.now());
     this.runs.push(run);
-    const attempt = new Attempt(run, this.spec, this.ctx, this.openAgentLink(run));
+    const attempt = new Attempt(run, this.spec, this.ctx, this.openAgentLink(run), this.feedbackFor(run.attempt));
     this.transition({ name: 'starting', attempt }, why);
     attempt.start(requestId);
     if (attempt.tracker) this.transition({ name: 'running', attempt }, `pid ${run.pid}`);
@@ -146,10 +151,36 @@ export class JobController {
     const judged = s.attempt.observe(snapshot, { protection: this.protectionOn });
     if (!judged) return;
     this.tally.notePeaks(judged.snap.cpu.peakPercent, judged.snap.memory.peakMb);
-    let stop = this.interventions.react(s.attempt.run, judged.verdict, judged.snap);
-    // The agent ladder's steps since the last tick, recorded and acted on like any verdict.
-    for (const v of s.attempt.agentVerdicts()?.verdicts ?? []) stop = this.interventions.react(s.attempt.run, v, judged.snap) ?? stop;
+    // The policy's verdict, then the agent ladder's steps since the last tick, recorded and acted on alike.
+    const verdicts = [judged.verdict, ...(s.attempt.agentVerdicts()?.verdicts ?? [])];
+    let stop: AutoStop | null = null;
+    for (const v of verdicts) {
+      const st = this.interventions.react(s.attempt.run, v, judged.snap);
+      if (st && !stop) {
+        stop = st;
+        this.leaveFeedback(s.attempt.run, v, st);
+      }
+    }
     if (stop) this.stopAttempt(s.attempt, stop.endReason, 'SIGTERM', null, stop.why, afterAutoStop(stop));
+  }
+
+  /** FlowForge stops the job: flowforge-feedback.md says why, for the next attempt (or the next run). */
+  private leaveFeedback(run: Run, verdict: Verdict, stop: AutoStop): void {
+    const path = feedbackPath(this.spec.cwd, this.spec.feedbackFile);
+    if (!path) return;
+    try {
+      writeFeedback(path, feedbackText(run, verdict, stop.endReason === 'restarted'));
+      this.feedbackWritten = path;
+    } catch (err) {
+      this.ctx.logger.warn(`${this.spec.name}: could not write ${path}`, { error: (err as Error).message });
+    }
+  }
+
+  /** The feedback an attempt gets: what FlowForge wrote when it stopped the last one, or (first attempt, injectFeedback) a file left by an earlier run. */
+  private feedbackFor(attemptNo: number): string | null {
+    if (attemptNo > 1) return this.feedbackWritten;
+    const path = this.spec.injectFeedback ? feedbackPath(this.spec.cwd, this.spec.feedbackFile) : null;
+    return path && existsSync(path) ? path : null;
   }
 
   /** Ladder steps taken after the last tick of an attempt that has ended (an agent told to stop may exit first): recorded, not acted on. */

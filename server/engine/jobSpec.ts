@@ -28,6 +28,10 @@ export interface JobSpec {
   requestId?: string | null;
   /** Watch mode: the shell whose descendants are the command (nothing is spawned). */
   watchShellPid?: number;
+  /** Where FlowForge writes flowforge-feedback.md when it stops the job: undefined beside it (cwd), null nowhere. */
+  feedbackFile?: string | null;
+  /** Hand the feedback to the next attempt on stdin too (it always gets FLOWFORGE_FEEDBACK_FILE). */
+  injectFeedback?: boolean;
 }
 
 export interface JobContext {

@@ -1,0 +1,108 @@
+// Feedback for the next attempt: when FlowForge stops a looping agent it
+// writes flowforge-feedback.md beside the job, and the restarted attempt gets
+// it (FLOWFORGE_FEEDBACK_FILE, and on stdin when asked), as the original's
+// --inject-feedback did. The simulated agent that reads it does not loop again.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../../../server/engine/engine';
+import { resolveSettings } from '../../../server/policy/settings';
+import { openStore } from '../../../server/store';
+import type { EvidenceStore } from '../../../server/store/types';
+import { FIXTURES, REPO } from '../../helpers/processes';
+
+const SIM = join(FIXTURES, 'agents', 'simAgent.js');
+
+describe('flowforge-feedback.md: written on stop, handed to the restarted attempt', function () {
+  this.timeout(90_000);
+  let store: EvidenceStore;
+  let engine: Engine;
+  let dir: string;
+
+  before(() => {
+    if (spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: REPO, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
+  });
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ff-feedback-'));
+    ({ store } = await openStore({ path: null }));
+    engine = new Engine({ store, sampleIntervalMs: 200 });
+  });
+  afterEach(async () => {
+    await engine.shutdown('test over');
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function start(extra: { injectFeedback?: boolean; feedbackFile?: string | null; onRunaway?: 'kill' | 'restart' }) {
+    let output = '';
+    const job = engine.startJob({
+      name: 'sim-agent',
+      command: process.execPath,
+      args: [SIM, '--agent=claude', '--mode=loop', '--listen=0', '--call-ms=10', '--work=6', ...(extra.injectFeedback ? ['--read-stdin'] : [])],
+      shell: false,
+      cwd: dir,
+      env: { FLOWFORGE_HOOK: join(REPO, 'dist/flowforge-hook') },
+      source: 'cli',
+      workspaceId: null,
+      owner: null,
+      restartable: extra.onRunaway === 'restart',
+      settings: resolveSettings({ profile: 'agent', onRunaway: extra.onRunaway ?? 'restart' }),
+      stdin: 'pipe',
+      injectFeedback: extra.injectFeedback,
+      feedbackFile: extra.feedbackFile,
+    });
+    engine.events.on('output', (o) => {
+      if (o.job_id === job.jobId) output += o.chunk.toString();
+    });
+    return { job, output: () => output };
+  }
+
+  it('the restarted agent gets the feedback by file and on stdin, and does not loop again', async () => {
+    const { job, output } = start({ injectFeedback: true, onRunaway: 'restart' });
+    // The first attempt gets nothing on stdin: close it so the simulator reads an empty feedback.
+    job.closeInput();
+    const outcome = await job.whenEnded();
+    const path = join(dir, 'flowforge-feedback.md');
+    assert.ok(existsSync(path), 'written beside the job');
+    const text = readFileSync(path, 'utf8');
+    assert.match(text, /^# FlowForge feedback\n\nFlowForge stopped and is restarting `.*simAgent\.js .*` \(attempt 1\)/);
+    assert.match(text, /## What looped\n\n- \*\*Tool-call loop\*\*: the same call \d+ times in a row: Bash: npm test/);
+    assert.match(text, /## Evidence \(last calls or lines\)\n\n {4}Bash: npm test → error: Error: Cannot find module/);
+    assert.match(text, /## What to try instead\n\n- Do not run the same call again/);
+
+    assert.equal(outcome.attempts, 2);
+    assert.equal(outcome.outcome, 'restarted', 'the job as a whole: FlowForge restarted it');
+    assert.equal(outcome.exit_code, 0, 'the second attempt finished its work');
+    assert.equal(store.getRun(job.runs[1]!.id)!.end_reason, 'exited');
+    const events = output().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const fromFile = events.find((e) => e.ev === 'feedback_file')!;
+    assert.equal(fromFile.path, path);
+    assert.equal(fromFile.looped, true);
+    const fromStdin = events.filter((e) => e.ev === 'feedback_stdin');
+    assert.equal(fromStdin.length, 2, 'both attempts read stdin');
+    assert.equal(fromStdin[0]!.bytes, 0, 'attempt 1 got nothing');
+    assert.equal(fromStdin[1]!.bytes, statSync(path).size, 'attempt 2 got the whole file on stdin');
+    const summaries = events.filter((e) => e.ev === 'summary');
+    // Attempt 1 was told to stop and then stopped by FlowForge (no summary); attempt 2 finished without looping.
+    assert.ok(events.some((e) => e.ev === 'halted'));
+    assert.deepEqual(summaries.map((e) => [e.outcome, e.loopCalls]), [['finished', 0]]);
+  });
+
+  it('a chosen path is used; null writes nothing', async () => {
+    const chosen = join(dir, 'notes', '..', 'why-stopped.md');
+    const a = start({ feedbackFile: chosen, onRunaway: 'kill' });
+    a.job.closeInput();
+    const outcome = await a.job.whenEnded();
+    assert.equal(outcome.outcome, 'killed');
+    assert.ok(existsSync(join(dir, 'why-stopped.md')));
+    assert.ok(!existsSync(join(dir, 'flowforge-feedback.md')));
+    rmSync(join(dir, 'why-stopped.md'));
+
+    const b = start({ feedbackFile: null, onRunaway: 'kill' });
+    b.job.closeInput();
+    await b.job.whenEnded();
+    assert.ok(!existsSync(join(dir, 'why-stopped.md')) && !existsSync(join(dir, 'flowforge-feedback.md')));
+  });
+});
