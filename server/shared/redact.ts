@@ -48,7 +48,7 @@ export function capLines(text: string): string {
 }
 
 /** Cheap pre-check: text with none of these holds nothing the rules would find. */
-const MAYBE_SECRET = /[=:@~]|[A-Za-z0-9+/_-]{12,}|bearer|token|secret|pass|key|auth|cred|cookie|pwd|-----BEGIN|(?:^|\s)-[A-Za-z]/i;
+const MAYBE_SECRET = /[=:@~]|[A-Za-z0-9+/_-]{12,}|bearer|token|secret|pass|key|auth|cred|cookie|pwd|-----BEGIN|\s-[A-Za-z]/i;
 
 /** Redacts free text: a log line, a command line, a reason, a chunk of output. */
 export function redact(text: string): string {
