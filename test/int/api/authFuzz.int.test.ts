@@ -3,25 +3,21 @@
 // bodies never make the API fail (5xx).
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { expectProblem, KEYS, startTestApi, type TestApi } from './harness';
+import { expectProblem, KEYS, useTestApi } from './harness';
 
 const REFUSED = new Set([401, 403, 429]);
 
 describe('api: auth with the default throttle', function () {
-  let api: TestApi;
-  beforeEach(async () => {
-    api = await startTestApi();
-  });
-  afterEach(() => api.close());
+  const ctx = useTestApi({}, 'each');
 
   it('50 wrong keys from 127.0.0.1 do not lock the valid key out; the wrong ones get 429', async () => {
-    for (let i = 0; i < 50; i++) await api.get('/v1/runs', { key: null, headers: { authorization: `Bearer wrong-key-${i}-0000000000` } });
-    const wrong = await api.get('/v1/runs', { key: null, headers: { authorization: 'Bearer wrong-key-x-0000000000' } });
+    for (let i = 0; i < 50; i++) await ctx.api.get('/v1/runs', { key: null, headers: { authorization: `Bearer wrong-key-${i}-0000000000` } });
+    const wrong = await ctx.api.get('/v1/runs', { key: null, headers: { authorization: 'Bearer wrong-key-x-0000000000' } });
     expectProblem(wrong, 429);
-    assert.equal((await api.get('/v1/runs')).status, 200, 'the admin key was refused after a flood of wrong keys');
-    assert.equal((await api.get('/v1/runs', { key: 'read' })).status, 200, 'the read key was refused after a flood of wrong keys');
+    assert.equal((await ctx.api.get('/v1/runs')).status, 200, 'the admin key was refused after a flood of wrong keys');
+    assert.equal((await ctx.api.get('/v1/runs', { key: 'read' })).status, 200, 'the read key was refused after a flood of wrong keys');
     // A blocked client stays blocked for wrong keys even after a success.
-    expectProblem(await api.get('/v1/runs', { key: null, headers: { authorization: 'Bearer wrong-key-x-0000000000' } }), 429);
+    expectProblem(await ctx.api.get('/v1/runs', { key: null, headers: { authorization: 'Bearer wrong-key-x-0000000000' } }), 429);
   });
 
   it('1,000 fuzzed requests with random keys and bodies: no 5xx, the valid key never refused', async function () {
@@ -56,7 +52,7 @@ describe('api: auth with the default throttle', function () {
     await fc.assert(
       fc.asyncProperty(headerArb, reqArb, async (authorization, r) => {
         const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
-        const a = await api.request(r.method, r.path, { key: null, headers, body: r.body });
+        const a = await ctx.api.request(r.method, r.path, { key: null, headers, body: r.body });
         statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
         if (a.status >= 500) throw new Error(`${r.method} ${r.path} → ${a.status}: ${a.text.slice(0, 300)}`);
         if (authorization === `Bearer ${valid}`) {
@@ -68,7 +64,7 @@ describe('api: auth with the default throttle', function () {
     );
     assert.ok(validRequests >= 50, `only ${validRequests} requests used the valid key`);
     assert.ok((statuses.get(429) ?? 0) > 0, `the throttle never engaged: ${JSON.stringify([...statuses])}`);
-    assert.equal((await api.get('/v1/runs')).status, 200);
-    for (const job of api.engine.activeJobs()) await job.stop({ actor: 'test', reason: 'cleanup' });
+    assert.equal((await ctx.api.get('/v1/runs')).status, 200);
+    for (const job of ctx.api.engine.activeJobs()) await job.stop({ actor: 'test', reason: 'cleanup' });
   });
 });

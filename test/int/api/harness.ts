@@ -120,3 +120,22 @@ export function expectProblem(a: Answer, status: number): Answer['json'] {
   if (a.json.request_id !== a.headers['x-request-id']) throw new Error('request_id differs from X-Request-Id');
   return a.json;
 }
+
+/** A TestApi for the tests of the enclosing describe block: one for all of them, or a fresh one for each. */
+export function useTestApi(opts: Parameters<typeof startTestApi>[0] = {}, fresh: 'each' | 'once' = 'once'): { readonly api: TestApi } {
+  let current: TestApi | null = null;
+  const start = async () => void (current = await startTestApi(opts));
+  const stop = () => current?.close();
+  if (fresh === 'each') {
+    beforeEach(start);
+    afterEach(stop);
+  } else {
+    before(start);
+    after(stop);
+  }
+  return {
+    get api() {
+      return current!;
+    },
+  };
+}

@@ -3,21 +3,17 @@
 // supervisor or one of its ancestors (the supervisor would be in its own tree).
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { expectProblem, startTestApi, type TestApi } from './harness';
+import { expectProblem, useTestApi } from './harness';
 
 describe('api: /v1/watch guard', function () {
-  let api: TestApi;
-  before(async () => {
-    api = await startTestApi();
-  });
-  after(() => api.close());
+  const ctx = useTestApi();
 
   it('a submit key cannot watch, not even its own shell (403); the shell and its command are untouched', async () => {
     const shell = spawn('/bin/sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore' });
     try {
-      const p = expectProblem(await api.post('/v1/watch', { pid: shell.pid, name: 'sneaky' }, { key: 'submit' }), 403);
+      const p = expectProblem(await ctx.api.post('/v1/watch', { pid: shell.pid, name: 'sneaky' }, { key: 'submit' }), 403);
       assert.match(p.detail, /admin/);
-      assert.equal(api.engine.activeJobs().length, 0, 'a watch started');
+      assert.equal(ctx.api.engine.activeJobs().length, 0, 'a watch started');
     } finally {
       shell.kill('SIGKILL');
     }
@@ -33,10 +29,10 @@ describe('api: /v1/watch guard', function () {
     }
     assert.ok(ancestors.length >= 1);
     for (const pid of [process.pid, ...ancestors]) {
-      const p = expectProblem(await api.post('/v1/watch', { pid, name: 'self' }), 400);
+      const p = expectProblem(await ctx.api.post('/v1/watch', { pid, name: 'self' }), 400);
       assert.match(p.detail, /body\.pid/);
       assert.match(p.detail, /supervisor/);
     }
-    assert.equal(api.engine.activeJobs().length, 0, 'a watch started');
+    assert.equal(ctx.api.engine.activeJobs().length, 0, 'a watch started');
   });
 });
