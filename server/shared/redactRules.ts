@@ -27,6 +27,9 @@ function lineBefore(text: string, i: number, max: number): string {
   return (from > 0 ? '\u0000' : '') + text.slice(from, i);
 }
 
+/** `${{ secrets.X }}` (GitHub Actions), `{{ .Values.x }}` (Helm, Jinja): a template that names a secret, not one. */
+const isTemplate = (text: string, i: number) => text.startsWith('{{', i) || text.startsWith('${{', i);
+
 const keep = (prefix: string, start: number, end: number): Hit => ({ start, end, text: `${prefix}${REDACTED}` });
 const already = (text: string, i: number) => text.startsWith('[REDACTED', i);
 /** A value that already holds a redaction (`ghp_[REDACTED]`): a second rule must not swallow its prefix. */
@@ -224,7 +227,7 @@ const namedValue: Rule = {
     const strength = secretNameStrength(name, before === '?' || before === '&');
     if (!strength) return null;
     const i = m.index + m[0].length;
-    if (already(text, i)) return null;
+    if (already(text, i) || isTemplate(text, i)) return null;
     const sep = m[0].includes('=') ? '=' : ':';
     const toLineEnd = strength !== 'weak' && sep === ':' && LINE_START_NAME.test(lineBefore(text, m.index, 40)) && !/["'[{]/.test(text[i] ?? '');
     const v = readValue(text, i, toLineEnd);
@@ -244,7 +247,7 @@ const looseValue: Rule = {
   anchor: /(?<![A-Za-z0-9_.-])(?:api[ _-]?key|access[ _-]?key|secret[ _-]?key|access[ _-]?token|auth[ _-]?token|client[ _-]?secret|password|passwd|passphrase|secret|token)[ \t]+(?:is[ \t]+)?/gi,
   read(text, m) {
     const i = m.index + m[0].length;
-    if (already(text, i) || text[i] === '-' || text[i] === '=' || text[i] === ':') return null;
+    if (already(text, i) || isTemplate(text, i) || text[i] === '-' || text[i] === '=' || text[i] === ':') return null;
     const v = readValue(text, i);
     if (!v || holdsRedaction(v.inner)) return null;
     const netrc = mayBeNetrc(text) && /(?:^|\s)(?:machine|default|login)\s/.test(lineBefore(text, m.index, 200));

@@ -235,6 +235,8 @@ const negatives: Record<string, string[]> = {
     'SSH_AUTH_SOCK=/tmp/ssh-XXXX/agent.123',
     'AWS_REGION=us-east-1 KUBECONFIG=/home/dev/.kube/config',
     'std::string token::Lexer::next()',
+    'api_key: ${{ secrets.API_KEY }}',
+    'password: {{ .Values.db.password }}',
   ],
   'commands that are not secrets': [
     'docker run -p 8080:80 nginx',
