@@ -183,7 +183,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const settings: EffectiveSettings = resolveSettings(args.overrides);
-  const session = await openSession({ dbPath: args.db, quiet: args.quiet, sampleIntervalMs: settings.sampleIntervalMs });
+  // Without an API nothing reads the store while the job starts: the job goes first, the store opens beside it.
+  const session = await openSession({ dbPath: args.db, quiet: args.quiet, sampleIntervalMs: settings.sampleIntervalMs, deferStore: args.apiPort === null });
   let api: CliApi | null = null;
   try {
     // Loaded only when used: the HTTP stack is most of the start-up cost of a plain run.
@@ -209,8 +210,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     stopOnSignals(job, session);
     // With --inject-feedback the job's stdin is the feedback file, not the terminal.
     if (!args.injectFeedback) forwardStdin(job);
+    const storeOpen = session.ready();
 
     const outcome = await job.whenEnded();
+    await storeOpen;
     await relay.finish();
     if (outcome.start_error) process.stderr.write(`flowforge: ${outcome.start_error}\n`);
     if (args.summaryJson) writeFileSync(resolve(args.summaryJson), JSON.stringify(summaryOf(outcome), null, 2) + '\n');

@@ -1,8 +1,11 @@
 // What every engine-running command needs: the store (with its lock), the
 // reaper, the engine, a redacting logger on stderr, and clean shutdown.
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Engine } from '../engine/engine';
-import { defaultStorePath, openStore, StoreLockedError, StoreUnwritableError } from '../store';
+import { defaultStorePath, openStore, StoreLockedError, StoreUnwritableError, type LockHolder } from '../store';
+import { processStartTicks } from '../store/lock';
+import { pendingStore } from './pendingStore';
 import { closeLostRuns } from '../store/lostRuns';
 import { redact } from '../shared/redact';
 import type { EvidenceStore } from '../store/types';
@@ -15,6 +18,12 @@ export interface Session {
   storePath: string;
   logger: Logger;
   reaper: ReaperClient;
+  /**
+   * With `deferStore`: starts the reaper and opens the store, after the caller
+   * started its job. Resolves when the store is open and holds everything
+   * recorded so far. Without it: already done.
+   */
+  ready(): Promise<void>;
   /** Stops every job, flushes the store, lets the reaper go. Idempotent. */
   close(reason?: string): Promise<void>;
 }
@@ -29,6 +38,13 @@ export interface SessionOptions {
   quiet?: boolean;
   logLevel?: LogLevel;
   sampleIntervalMs?: number;
+  /**
+   * Let the caller start its job before the store is opened and the reaper
+   * started (`ready()` does both): the job does not wait for SQLite's wasm,
+   * the file or a process spawn. Only for callers that read nothing from the
+   * store while they start (`flowforge run` without its API).
+   */
+  deferStore?: boolean;
 }
 
 export function stderrLogger(quiet: boolean, level: LogLevel = 'info'): Logger {
@@ -68,24 +84,98 @@ async function inMemoryStore(err: StoreUnwritableError, logger: Logger): Promise
   return { store, path: ':memory:' };
 }
 
+/** Opens the session's store, then closes runs a dead supervisor left in it. */
+async function openRealStore(opts: SessionOptions, logger: Logger): Promise<{ store: EvidenceStore; path: string }> {
+  const opened = await openSessionStore(opts, logger);
+  const lost = closeLostRuns(opened.store, Date.now());
+  if (lost.length > 0) logger.info(`${lost.length} run(s) in ${opened.path} were left unfinished by a supervisor that is gone; recorded as supervisor_lost`);
+  return opened;
+}
+
+/**
+ * An explicit --db that a live writer holds is refused before the job starts,
+ * as it always was (the job must not run unrecorded). A cheap read of the lock
+ * file; the real lock is still taken when the store opens.
+ */
+function refuseBusyStore(dbPath: string | undefined): void {
+  if (!dbPath) return;
+  const path = resolve(dbPath);
+  let holder: LockHolder;
+  try {
+    holder = JSON.parse(readFileSync(`${path}.lock`, 'utf8')) as LockHolder;
+  } catch {
+    return; // no lock (or a half-written one): the real open decides
+  }
+  if (holder.pid === process.pid || typeof holder.pid !== 'number') return;
+  const start = processStartTicks(holder.pid);
+  const alive = start !== null ? holder.procStart === null || holder.procStart === start : isAlive(holder.pid);
+  if (alive) throw new StoreLockedError(path, `${path}.lock`, holder);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deferred open: the store arrives after the job started. A store that turns
+ * out busy (a race with another writer) or unusable now would lose a record
+ * of a job that already runs, so it falls back to a file of our own, then to
+ * memory, with a warning.
+ */
+async function openDeferred(opts: SessionOptions, logger: Logger): Promise<{ store: EvidenceStore; path: string }> {
+  try {
+    return await openRealStore(opts, logger);
+  } catch (err) {
+    if (!(err instanceof StoreLockedError)) {
+      logger.warn(`${(err as Error).message}; recording this run in memory only`);
+      return { store: (await openStore({ path: null, logger })).store, path: ':memory:' };
+    }
+    return openRealStore({ ...opts, dbPath: undefined, defaultDbPath: opts.dbPath }, logger);
+  }
+}
+
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const logger = opts.logger ?? stderrLogger(opts.quiet ?? false, opts.logLevel);
-  const { store, path } = await openSessionStore(opts, logger);
-  const lost = closeLostRuns(store, Date.now());
-  if (lost.length > 0) logger.info(`${lost.length} run(s) in ${path} were left unfinished by a supervisor that is gone; recorded as supervisor_lost`);
   const reaper = new ReaperClient();
-  reaper.start();
+  let opened: { store: EvidenceStore; path: string } | null = null;
+  let store: EvidenceStore;
+  let ready: () => Promise<void>;
+  if (opts.deferStore) {
+    refuseBusyStore(opts.dbPath);
+    const pending = pendingStore();
+    store = pending.store;
+    let opening: Promise<void> | null = null;
+    ready = () =>
+      (opening ??= (async () => {
+        reaper.start();
+        opened = await openDeferred(opts, logger);
+        session.storePath = opened.path;
+        pending.attach(opened.store);
+      })());
+  } else {
+    opened = await openRealStore(opts, logger);
+    store = opened.store;
+    reaper.start();
+    ready = async () => undefined;
+  }
   const engine = new Engine({ store, logger, reaper, sampleIntervalMs: opts.sampleIntervalMs });
   let closing: Promise<void> | null = null;
   const close = (reason = 'flowforge is exiting') =>
     (closing ??= (async () => {
+      await ready();
       await engine.shutdown(reason);
       try {
         await store.close();
       } catch (err) {
-        logger.error(`could not save the store ${path}: ${(err as Error).message}`);
+        logger.error(`could not save the store ${session.storePath}: ${(err as Error).message}`);
       }
       reaper.close();
     })());
-  return { engine, store, storePath: path, logger, reaper, close };
+  const session: Session = { engine, store, storePath: opened?.path ?? opts.dbPath ?? opts.defaultDbPath ?? defaultStorePath(), logger, reaper, ready, close };
+  return session;
 }

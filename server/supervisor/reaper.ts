@@ -116,6 +116,8 @@ process.stdin.on('error', end);
 /** The supervisor's side of the reaper pipe. */
 export class ReaperClient {
   private child: ChildProcess | null = null;
+  /** Lines sent before start(): a job may start before its reaper does (it must not wait for a process spawn). */
+  private early: string[] | null = [];
 
   start(): void {
     if (this.child) return;
@@ -131,6 +133,9 @@ export class ReaperClient {
     (child.stdin as unknown as { unref?: () => void }).unref?.();
     child.stdin?.on('error', () => undefined);
     this.child = child;
+    const early = this.early ?? [];
+    this.early = null;
+    for (const line of early) this.send(line);
   }
 
   get pid(): number | undefined {
@@ -138,6 +143,7 @@ export class ReaperClient {
   }
 
   private send(line: string): void {
+    if (this.early) return void this.early.push(line);
     const stdin = this.child?.stdin;
     if (stdin && !stdin.destroyed) stdin.write(line + '\n');
   }
