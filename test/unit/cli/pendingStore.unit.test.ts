@@ -18,7 +18,7 @@ describe('pending store', () => {
     run.ended_at = run.started_at + 2000;
     run.end_reason = 'exited';
     pending.store.upsertRun(run, { summary: 'ended' });
-    assert.throws(() => pending.store.listRuns({}), /still being opened/);
+    assert.throws(() => pending.store.listRuns({ limit: 5 }), /still being opened/);
 
     const { store } = await openStore({ path: null });
     pending.attach(store);
