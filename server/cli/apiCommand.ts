@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defaultStorePath } from '../store';
 import { parse, UsageError } from '../util/args';
+import { readKeyFile } from './cliApi';
 
 export const API_HELP = `Usage: flowforge api <GET|POST|DELETE> <path> [--data JSON] [--url URL] [--key-file PATH]
 
@@ -30,21 +31,6 @@ const OPTIONS = {
 } as const;
 
 const METHODS = new Set(['GET', 'POST', 'DELETE']);
-
-/** A key file readable by others is refused: the key in it is already exposed. */
-export function readKeyFile(path: string): string {
-  let mode: number;
-  try {
-    mode = statSync(path).mode;
-  } catch (err) {
-    throw new UsageError(`cannot read the key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0)
-    throw new UsageError(`the key file ${path} is readable by others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`);
-  const key = readFileSync(path, 'utf8').trim();
-  if (!key) throw new UsageError(`the key file ${path} is empty`);
-  return key;
-}
 
 function keyFor(keyFile: string | undefined, env: NodeJS.ProcessEnv): string {
   const file = keyFile ?? env.FLOWFORGE_API_KEY_FILE;

@@ -1,13 +1,13 @@
 // The /v1 API of a CLI process: keys from the environment (or one generated
 // for this process), the discovery file local clients read, and the API
 // served by `flowforge run` (unless --no-api).
-//   FLOWFORGE_API_KEY    admin key (named "admin")
+//   FLOWFORGE_API_KEY    admin key (named "admin"), or FLOWFORGE_API_KEY_FILE: a 0600 file holding it
 //   FLOWFORGE_READ_KEY   optional read-only key (named "read")
 //   FLOWFORGE_SUBMIT_KEY optional submit key (named "submit")
 // Jobs never inherit these variables (server/supervisor/childEnv.ts), and the
 // CLI wipes them from its own initial environment block at start
 // (server/util/initialEnvironment.ts), which a job could read through /proc.
-import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ApiConfigError, ApiKeyError, startApiServer, type ApiKey, type ApiServer } from '../api';
 import { generateApiKey } from '../shared/apiKeyGen';
@@ -28,7 +28,8 @@ export interface EnvKeys {
 }
 
 export function apiKeysFromEnv(env: NodeJS.ProcessEnv = process.env): EnvKeys {
-  const given = env.FLOWFORGE_API_KEY?.trim();
+  // A key file keeps the key out of every environment block (FLOWFORGE_API_KEY_FILE is only a path).
+  const given = env.FLOWFORGE_API_KEY?.trim() || (env.FLOWFORGE_API_KEY_FILE ? readKeyFile(env.FLOWFORGE_API_KEY_FILE) : undefined);
   const admin = given || generateApiKey();
   const keys: ApiKey[] = [{ name: 'admin', scope: 'admin', key: admin }];
   const read = env.FLOWFORGE_READ_KEY?.trim();
@@ -36,6 +37,21 @@ export function apiKeysFromEnv(env: NodeJS.ProcessEnv = process.env): EnvKeys {
   if (read) keys.push({ name: 'read', scope: 'read', key: read });
   if (submit) keys.push({ name: 'submit', scope: 'submit', key: submit });
   return { keys, generated: given ? null : admin };
+}
+
+/** A key file readable by others is refused: the key in it is already exposed. */
+export function readKeyFile(path: string): string {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (err) {
+    throw new UsageError(`cannot read the key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0)
+    throw new UsageError(`the key file ${path} is readable by others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`);
+  const key = readFileSync(path, 'utf8').trim();
+  if (!key) throw new UsageError(`the key file ${path} is empty`);
+  return key;
 }
 
 /**

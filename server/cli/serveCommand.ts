@@ -15,9 +15,10 @@ Flags:
   --allow-origin URL   a browser origin allowed to call the API (repeatable)
   --quiet              print only the URL (and a generated key)
 
-Keys: FLOWFORGE_API_KEY (admin), FLOWFORGE_READ_KEY, FLOWFORGE_SUBMIT_KEY.
-Without FLOWFORGE_API_KEY an admin key is generated and printed once; it is
-not stored anywhere. The URL, port and pid go to <state dir>/api.json (0600).`;
+Keys: FLOWFORGE_API_KEY (admin) or FLOWFORGE_API_KEY_FILE (a 0600 file holding
+it), FLOWFORGE_READ_KEY, FLOWFORGE_SUBMIT_KEY. Without either an admin key is
+generated and printed once; it is not stored anywhere. Call the API with
+flowforge api (it reads the key itself; never put a key on a command line). The URL, port and pid go to <state dir>/api.json (0600).`;
 
 const SERVE_OPTIONS = {
   'api-port': { type: 'string' },

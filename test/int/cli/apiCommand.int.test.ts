@@ -74,4 +74,26 @@ describe('flowforge api', function () {
     assert.equal(none.code, 2);
     assert.match(none.err, /FLOWFORGE_API_KEY/);
   });
+
+  it('serve takes its key from FLOWFORGE_API_KEY_FILE (0600): the key is in no environment block; a file others can read is refused', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'ff-apicmd-file-'));
+    const file = join(own, 'key');
+    const fileKey = generateApiKey();
+    writeFileSync(file, fileKey + '\n', { mode: 0o600 });
+    const ownEnv = { ...env, XDG_STATE_HOME: own, FLOWFORGE_API_KEY_FILE: file };
+    const s2 = spawn(process.execPath, [CLI, 'serve', '--api-port', '0', '--db', join(own, 's.db')], { cwd: REPO, env: ownEnv, stdio: 'ignore' });
+    try {
+      await waitFor(() => existsSync(join(own, 'flowforge', 'api.json')), 30_000);
+      assert.ok(!readFileSync(`/proc/${s2.pid}/environ`, 'latin1').includes(fileKey));
+      const r = await api(['GET', '/v1/runs'], ownEnv);
+      assert.equal(r.code, 0, r.err);
+      chmodSync(file, 0o640);
+      const refused = spawnSync(process.execPath, [CLI, 'serve', '--db', join(own, 't.db')], { cwd: REPO, env: ownEnv, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.match(refused.stderr, /readable by others/);
+    } finally {
+      s2.kill('SIGTERM');
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
 });
