@@ -100,6 +100,11 @@ export class ApiClient {
     return this.get(`/v1/runs/${enc(id)}/output`, { query: { limit }, schema: RunOutput });
   }
 
+  /** The run's output from byte `after` on (`chunks`), and where it ends. */
+  runOutputAfter(id: string, after: number) {
+    return this.get(`/v1/runs/${enc(id)}/output`, { query: { after }, schema: RunOutput });
+  }
+
   async startRun(body: z.input<typeof StartRunBody>): Promise<Run> {
     return (await this.post('/v1/runs', { body, schema: RunCreated })).run;
   }

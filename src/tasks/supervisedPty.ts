@@ -1,13 +1,13 @@
 // The terminal of a `flowforge` task: starts the job through POST /v1/runs when
-// VS Code opens it, streams the job's output (GET /v1/stream?run_id=&output=1,
-// plus what it printed before the stream was listening), prints a banner when
+// VS Code opens it, streams the job's output (GET /v1/stream?run_id=&output=1)
+// from its first byte by offset (what the stream did not carry is read with
+// GET /v1/runs/{id}/output?after=, see OutputCursor), prints a banner when
 // FlowForge steps in, follows restarts to the next attempt, forwards Ctrl+C as
 // SIGINT to the job's process group and typed lines to its stdin, and ends
 // with the job's exit code. Closing the terminal stops the job.
 import type * as vscode from 'vscode';
 import type { z } from 'zod';
 import type { StartRunBody } from '../../server/shared/protocol/api';
-import { StreamOutput } from '../../server/shared/protocol/api';
 import { TimelineEvent, type Incident, type Run } from '../../server/shared/protocol/domain';
 import type { Logger } from '../../server/util/logger';
 import type { ApiClient, EndpointSource } from '../backend/apiClient';
@@ -15,7 +15,7 @@ import type { BackendEvents, Unsubscribe } from '../backend/backendEvents';
 import { EventStream, type StreamEvent } from '../backend/eventStream';
 import { recordOf } from '../backend/journal';
 import { EventEmitter } from '../util/eventEmitter';
-import { catchUpText } from './outputCatchUp';
+import { OutputCursor } from './outputCursor';
 import { auditBanner, endBanner, exitCodeOf, heldBanner, incidentBanner, paint } from './runOutcome';
 import { TerminalWriter } from './terminalWriter';
 
@@ -28,8 +28,6 @@ export interface PtyDeps {
   actor: string;
 }
 
-/** How long live output waits for the catch-up snapshot to be placed before it. */
-const CATCH_UP_SETTLE_MS = 50;
 /** After the last write, xterm still renders asynchronously (vscode#92868). */
 const CLOSE_DELAY_MS = 150;
 /** A second Ctrl+C within this time stops the job instead of interrupting it. */
@@ -46,7 +44,6 @@ export class SupervisedPty implements vscode.Pseudoterminal {
   private jobWatch: Unsubscribe | null = null;
   private run: Run | null = null;
   private nextAttempt: { run: Run; seq: number } | null = null;
-  private held: StreamEvent[] | null = null;
   private readonly incidents = new Map<string, Incident>();
   private readonly bannered = new Set<string>();
   private failedReason: string | null = null;
@@ -117,47 +114,40 @@ export class SupervisedPty implements vscode.Pseudoterminal {
     this.attach(run, seq);
   }
 
-  /** Streams one attempt of the job. */
+  /**
+   * Streams one attempt of the job. The journal resumes after `afterSeq` (taken
+   * before the attempt started, so none of its events is missed); the output
+   * starts at its first byte, whenever the stream connects.
+   */
   private attach(run: Run, afterSeq: number): void {
     this.run = run;
-    this.held = [];
-    let first = true;
+    const cursor = new OutputCursor({
+      read: (after) => this.deps.client.runOutputAfter(run.id, after),
+      write: (text, read) => this.showOutput(text, read),
+      deliver: (e) => this.onRunEvent(e),
+      logger: this.deps.logger,
+    });
     this.stream = new EventStream({
       endpoint: this.deps.endpoint,
       filter: { run_id: run.id, output: true, samples: false },
       lastEventId: afterSeq,
       logger: this.deps.logger,
-      onEvent: (e) => (this.held ? this.held.push(e) : this.onRunEvent(e)),
-      onOpen: () => {
-        if (!first) return;
-        first = false;
-        void this.catchUp(run.id);
-      },
+      onEvent: (e) => cursor.push(e),
+      // Every (re)connection: the output it missed meanwhile is read by offset.
+      onOpen: () => cursor.resync(),
     });
   }
 
-  /** What the job printed before the stream listened, then everything held meanwhile, in order. */
-  private async catchUp(runId: string): Promise<void> {
-    try {
-      const snapshot = await this.deps.client.runOutput(runId);
-      await new Promise((r) => setTimeout(r, CATCH_UP_SETTLE_MS));
-      const live = (this.held ?? []).map((e) => (e.event === 'output' ? outputText(e.data) : '')).join('');
-      this.writer.write(catchUpText({ lines: snapshot.lines.map((l) => l.text), truncated: snapshot.truncated }, live));
-    } catch (err) {
-      this.deps.logger.debug(`catch-up output of ${runId}: ${(err as Error).message}`);
-    }
-    const held = this.held ?? [];
-    this.held = null;
-    for (const e of held) this.onRunEvent(e);
+  /** `read`: it came from the API, at most the backend's 64 KB buffer at once, and is shown whole. */
+  private showOutput(text: string, read: boolean): void {
+    if (this.finished) return;
+    if (read) this.writer.backlog(text);
+    else this.writer.write(text);
+    if (this.lastBanner) this.lastBanner.buried = true;
   }
 
   private onRunEvent(e: StreamEvent): void {
     if (this.finished) return;
-    if (e.event === 'output') {
-      this.writer.write(outputText(e.data));
-      if (this.lastBanner) this.lastBanner.buried = true;
-      return;
-    }
     const event = TimelineEvent.safeParse(e.data);
     if (!event.success) return;
     const incident = recordOf(event.data, 'incident');
@@ -279,9 +269,4 @@ export class SupervisedPty implements vscode.Pseudoterminal {
     this.jobWatch = null;
     this.writer.dispose();
   }
-}
-
-function outputText(data: unknown): string {
-  const parsed = StreamOutput.safeParse(data);
-  return parsed.success ? parsed.data.text : '';
 }

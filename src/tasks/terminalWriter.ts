@@ -69,6 +69,21 @@ export class TerminalWriter {
     if (this.opened) this.timer ??= setTimeout(() => this.flush(), this.flushMs);
   }
 
+  /**
+   * Output the job printed before this terminal caught up with it: bounded by
+   * the backend's output buffer (64 KB), so it is shown whole, after what is
+   * pending, rather than cut like a flood.
+   */
+  backlog(text: string): void {
+    if (!text) return;
+    if (!this.opened) {
+      this.write(text);
+      return;
+    }
+    this.flush();
+    this.emit(toCrlf(text));
+  }
+
   /** A line of FlowForge's own (banners): starts on a fresh line, shown right away and never skipped. */
   line(text: string): void {
     this.flush(true);

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { RUNAWAY_AGENT } from '../../../server/shared/demoJobs';
 import type { StartRunBody } from '../../../server/shared/protocol/api';
 import { createLogger } from '../../../server/util/logger';
-import { ApiClient } from '../../../src/backend/apiClient';
+import { ApiClient, type EndpointSource } from '../../../src/backend/apiClient';
 import { BackendEvents } from '../../../src/backend/backendEvents';
 import { BackendProcess, type BackendExit } from '../../../src/backend/backendProcess';
 import { SupervisedPty } from '../../../src/tasks/supervisedPty';
@@ -44,8 +44,15 @@ class PtyHarness {
   text = '';
   readonly closed: Promise<number>;
 
-  constructor(client: ApiClient, events: BackendEvents, backend: BackendProcess, body: z.input<typeof StartRunBody>) {
-    this.pty = new SupervisedPty({ client, events, endpoint: () => backend.endpoint(), logger, actor: 'api:vscode' }, body);
+  constructor(
+    client: ApiClient,
+    events: BackendEvents,
+    backend: BackendProcess,
+    body: z.input<typeof StartRunBody>,
+    /** Where the terminal's stream connects; a test delays it to attach mid-run. */
+    streamEndpoint: EndpointSource = () => backend.endpoint(),
+  ) {
+    this.pty = new SupervisedPty({ client, events, endpoint: streamEndpoint, logger, actor: 'api:vscode' }, body);
     this.pty.onDidWrite((t) => (this.text += t));
     this.closed = new Promise((resolve) => this.pty.onDidClose!((code) => resolve(code ?? 0)));
     this.pty.open({ columns: 120, rows: 30 });
@@ -115,6 +122,35 @@ describe('extension backend process and task terminal (real processes)', functio
     assert.equal(code, 0);
     const numbers = [...text.matchAll(/line (\d+)/g)].map((m) => Number(m[1]));
     assert.deepEqual(numbers, Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  it('attached mid-run to a job printing numbered lines fast, shows every byte exactly once', async () => {
+    const total = 6000;
+    // About 6,000 lines (45 KB) a second: within what a terminal shows without skipping, so every byte must appear.
+    const job = `let i = 0; const t = setInterval(() => { for (let k = 0; k < 60; k++) console.log('n ' + ++i); if (i >= ${total}) clearInterval(t); }, 10)`;
+    const name = `numbered-${Date.now()}`;
+    let attachedAt = -1;
+    let runningAtAttach = false;
+    // The terminal's stream connects only once the job has printed a good part of its output.
+    const lateStream: EndpointSource = async () => {
+      if (attachedAt < 0) {
+        const run = await waitFor(async () => (await client.listRuns({ limit: 10, active: true })).items.find((r) => r.name === name), 10_000).then((r) => r!);
+        await waitFor(async () => (await client.runOutput(run.id)).end >= 12_000, 10_000);
+        attachedAt = (await client.runOutput(run.id)).end;
+        runningAtAttach = (await client.getRun(run.id, 0)).active;
+      }
+      return backend.endpoint();
+    };
+    const h = new PtyHarness(client, events, backend, { cwd: dir, command: process.execPath, args: ['-e', job], name }, lateStream);
+    const { text, code } = await h.result();
+    assert.equal(code, 0);
+    const expected = Array.from({ length: total }, (_, i) => `n ${i + 1}\r\n`).join('');
+    assert.ok(attachedAt >= 12_000 && attachedAt < Buffer.byteLength(expected) && runningAtAttach, `attached mid-run (at byte ${attachedAt})`);
+    const numbers = [...text.matchAll(/n (\d+)/g)].map((m) => Number(m[1]));
+    assert.equal(numbers.length, total, 'no line missing or repeated');
+    assert.deepEqual(numbers, Array.from({ length: total }, (_, i) => i + 1));
+    assert.equal(text.split(expected).length, 2, 'the output appears once, byte for byte');
+    assert.doesNotMatch(text, /not shown/);
   });
 
   it('forwards Ctrl+C as SIGINT to the job', async () => {
