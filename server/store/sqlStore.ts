@@ -15,6 +15,7 @@ import type {
 } from '../shared/protocol/domain';
 import type { Clock, TimerHandle } from '../util/clock';
 import type { Logger } from '../util/logger';
+import { DETAIL_CHAIN_ROWS } from '../shared/protocol/panelDefaults';
 import { boundArgv, boundText, MAX_STORED_ARGV_BYTES } from './argvBounds';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { HeldLock } from './lock';
@@ -39,7 +40,7 @@ export const COMPACT_EVERY_MS = 60_000;
 /** How often the age and row-cap rules run while the store is written. */
 export const RETAIN_EVERY_MS = 10 * 60_000;
 const MAX_PAGE = 500;
-const CHAIN_LIMIT = 500;
+const CHAIN_LIMIT = DETAIL_CHAIN_ROWS;
 const SUMMARY_MAX = 300;
 /** Bound of the per-run memos (owner/workspace, fold progress); they are refilled from the database. */
 const RUN_MEMO_MAX = 4096;

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import {
+  IncidentDetail,
   IncidentPage,
   InputResult,
   LatestIncident,
@@ -138,6 +139,11 @@ export class ApiClient {
   }
 
   // ---------------------------------------------------------------- evidence
+
+  /** One incident's drill-down: the incident, its run, the run's newest `samples` samples, its decisions and chain. */
+  incidentDetail(id: string, samples?: number) {
+    return this.get(`/v1/incidents/${enc(id)}`, { query: { samples }, schema: IncidentDetail });
+  }
 
   listIncidents(query: QueryOf<IncidentsQuery>) {
     return this.get('/v1/incidents', { query, schema: IncidentPage });

@@ -14,6 +14,8 @@ type Events = {
   sample: Sample;
   /** The stream (re)connected: state read over plain requests may be stale. */
   open: void;
+  /** The stream connected again after the first time (a drop, or a new backend). */
+  reconnect: void;
 };
 
 export interface Unsubscribe {
@@ -24,6 +26,7 @@ export class BackendEvents {
   private readonly emitter = new TypedEmitter<Events>();
   private stream: EventStream | null = null;
   private storePath: string | null = null;
+  private opened = false;
 
   constructor(
     private readonly endpoint: EndpointSource,
@@ -42,7 +45,7 @@ export class BackendEvents {
         endpoint: this.endpoint,
         logger: this.logger,
         onEvent: (e) => this.deliver(e),
-        onOpen: () => this.emitter.emit('open', undefined),
+        onOpen: () => this.onOpen(),
       });
       return;
     }
@@ -56,14 +59,29 @@ export class BackendEvents {
     this.stream = null;
   }
 
+  private onOpen(): void {
+    this.emitter.emit('open', undefined);
+    if (this.opened) this.emitter.emit('reconnect', undefined);
+    this.opened = true;
+  }
+
   private deliver(e: StreamEvent): void {
-    const schema = e.event === 'sample' ? Sample : TimelineEvent;
-    const parsed = schema.safeParse(e.data);
-    if (!parsed.success) {
+    const checked = checkStreamEvent(e);
+    if (!checked) {
       this.logger.debug(`event stream: dropped a '${e.event}' event that does not fit the schema`);
       return;
     }
-    if (e.event === 'sample') this.emitter.emit('sample', parsed.data as Sample);
-    else this.emitter.emit('journal', parsed.data as TimelineEvent);
+    if (checked.kind === 'sample') this.emitter.emit('sample', checked.sample);
+    else this.emitter.emit('journal', checked.row);
   }
+}
+
+/** A stream event checked against the shared schemas (the only check it gets in the window); null when it does not fit. */
+export function checkStreamEvent(e: StreamEvent): { kind: 'sample'; sample: Sample } | { kind: 'journal'; row: TimelineEvent } | null {
+  if (e.event === 'sample') {
+    const sample = Sample.safeParse(e.data);
+    return sample.success ? { kind: 'sample', sample: sample.data } : null;
+  }
+  const row = TimelineEvent.safeParse(e.data);
+  return row.success && row.data.kind === e.event ? { kind: 'journal', row: row.data } : null;
 }

@@ -1,7 +1,7 @@
 // What the incident panel needs from the backend. The extension implements it
 // with the /v1 API client (and the SSE stream for `onEvent`); tests implement it
 // in memory. The panel never talks to the API any other way.
-import type { Incident, TimelineEvent, TimelineKind } from '../../server/shared/protocol/domain';
+import type { Incident, Sample, TimelineEvent, TimelineKind } from '../../server/shared/protocol/domain';
 import type { IncidentDetail, IncidentPage, TimelinePage } from '../../server/shared/protocol/panel';
 
 export type { Incident, IncidentDetail, IncidentPage, TimelineEvent, TimelinePage };
@@ -24,19 +24,14 @@ export interface TimelineQuery {
   workspace_id?: string | null;
 }
 
-/** The kinds of live event the panel reacts to: the event names of GET /v1/stream. */
-export type BackendEventKind = 'sample' | TimelineKind;
-
 /**
- * One live event, as the SSE stream carries it: for `sample` the Sample; for
- * every other kind the journal row (TimelineEvent) whose `data` is the record.
- * Pass them through untouched; the panel validates them with the shared
- * schemas and drops what does not fit.
+ * One live event, as the SSE stream carries it and already checked against
+ * the shared schemas by whoever delivers it (the window's BackendEvents does,
+ * once): for `sample` the Sample; for every other kind the journal row
+ * (TimelineEvent) whose `data` is the record, still to be read with the
+ * schema of its kind.
  */
-export interface BackendEvent {
-  kind: BackendEventKind;
-  data: unknown;
-}
+export type BackendEvent = { kind: 'sample'; data: Sample } | { kind: TimelineKind; data: TimelineEvent };
 
 export interface Disposable {
   dispose(): void;
@@ -46,12 +41,9 @@ export interface PanelBackend {
   /** Incidents, newest first (`GET /v1/incidents`). */
   listIncidents(q: IncidentQuery): Promise<IncidentPage>;
   /**
-   * One incident with its run, the run's samples (oldest first), its decisions
-   * and its journal chain (oldest first). With the /v1 API: the chain is
-   * `GET /v1/timeline?incident_id=ID`, the incident is the `data` of its newest
-   * `incident` row, the decisions are the `data` of its `decision` rows, and
-   * the run with its samples is `GET /v1/runs/{run_id}`. Rejects with a
-   * readable message when the incident does not exist.
+   * One incident with its run, the run's newest samples, its decisions and
+   * its journal chain (all oldest first): `GET /v1/incidents/{id}?samples=N`,
+   * one request. Rejects with a readable message when the incident does not exist.
    */
   incidentDetail(id: string): Promise<IncidentDetail>;
   /** The journal, newest first (`GET /v1/timeline`). */
@@ -64,4 +56,10 @@ export interface PanelBackend {
   workspaces(): Promise<{ id: string; name: string }[]>;
   /** Live events; the returned handle stops delivery. */
   onEvent(listener: (e: BackendEvent) => void): Disposable;
+  /**
+   * The live stream connected again after a drop: journal rows resume where
+   * they stopped, but samples (live only) were missed, and the backend may be
+   * a new one. Not called for the first connection.
+   */
+  onReconnect(listener: () => void): Disposable;
 }

@@ -2,9 +2,8 @@
 // tests: validates what the webview sends, asks the backend, answers, and
 // relays live backend events. One session per open panel.
 import type { Logger } from '../../server/util/logger';
-import { Incident, type TimelineEvent } from '../../server/shared/protocol/domain';
+import type { Sample, TimelineEvent } from '../../server/shared/protocol/domain';
 import {
-  PanelEvent,
   WebviewToHost,
   type HostCommandName,
   type HostToWebview,
@@ -13,6 +12,8 @@ import {
   type WebviewCommand,
 } from '../../server/shared/protocol/panel';
 import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE } from '../../server/shared/protocol/panelDefaults';
+import { recordOf } from '../backend/journal';
+import { touches, withRow, withSample } from './heldDetail';
 import type { BackendEvent, Disposable, PanelBackend } from './panelBackend';
 
 /** What the session needs from the panel it lives in. */
@@ -29,7 +30,7 @@ export interface PanelSessionOptions {
   logger: Logger;
   /** State restored by the serializer after a reload. */
   state?: PanelState;
-  /** How long live events are gathered before the detail or timeline is re-read (ms). */
+  /** How long live events are gathered before the changed detail or new timeline rows go out (ms). */
   refreshDelayMs?: number;
 }
 
@@ -48,18 +49,19 @@ export class PanelSession implements Disposable {
   private live = false;
   /** A navigation asked for while the webview was not live wins over the webview's own state. */
   private navigated = false;
-  private selectedRunId: string | null = null;
+  /** The open incident's drill-down, kept current by live events: read once when opened, again only after a reconnect. */
+  private detail: IncidentDetail | null = null;
   /** Live journal rows waiting to be sent to an open timeline. */
   private readonly pendingRows: TimelineEvent[] = [];
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly subscription: Disposable;
+  private readonly subscriptions: Disposable[];
   private disposed = false;
   private readonly refreshDelayMs: number;
 
   constructor(private readonly opts: PanelSessionOptions) {
     this.state = opts.state ?? DEFAULT_PANEL_STATE;
     this.refreshDelayMs = opts.refreshDelayMs ?? 250;
-    this.subscription = opts.backend.onEvent((e) => this.onBackendEvent(e));
+    this.subscriptions = [opts.backend.onEvent((e) => this.onBackendEvent(e)), opts.backend.onReconnect(() => this.onReconnect())];
   }
 
   get currentState(): PanelState {
@@ -103,7 +105,7 @@ export class PanelSession implements Disposable {
   dispose(): void {
     this.disposed = true;
     this.live = false;
-    this.subscription.dispose();
+    for (const sub of this.subscriptions) sub.dispose();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
@@ -138,7 +140,7 @@ export class PanelSession implements Disposable {
   }
 
   private adoptState(next: PanelState): void {
-    if (next.incident_id !== this.state.incident_id) this.selectedRunId = null;
+    if (next.incident_id !== this.state.incident_id) this.detail = null;
     this.state = next;
   }
 
@@ -154,7 +156,7 @@ export class PanelSession implements Disposable {
     this.adoptState({ ...this.state, view: 'incident', incident_id: id });
     const detail = await this.opts.backend.incidentDetail(id);
     if (this.state.incident_id !== id) return;
-    this.selectDetail(detail);
+    this.detail = detail;
     this.post({ type: 'incident/detail', request_id: msg.id, params: { detail } });
   }
 
@@ -178,8 +180,8 @@ export class PanelSession implements Disposable {
       return;
     }
     this.opts.logger.info(`panel: ${verb.toLowerCase()} requested`, { run_id, reason });
+    // The stop's journal rows (audit, lifecycle, run) arrive on the stream and update the drill-down.
     this.actionResult(msg, true, `${verb} requested. The timeline records it with your reason.`);
-    this.schedule('detail', () => this.refreshDetail());
   }
 
   private async runCommand(msg: WebviewCommand<'command/run'>): Promise<void> {
@@ -208,7 +210,7 @@ export class PanelSession implements Disposable {
     const [workspaces, incidents, detail, timeline] = await Promise.allSettled([
       backend.workspaces(),
       backend.listIncidents({ limit: INCIDENT_PAGE_SIZE, ...asked.filters }),
-      asked.incident_id ? backend.incidentDetail(asked.incident_id) : Promise.resolve(null),
+      asked.incident_id ? this.heldOrRead(asked.incident_id) : Promise.resolve(null),
       asked.view === 'timeline' ? backend.timeline(this.timelineQuery(asked, null)) : Promise.resolve(null),
     ]);
     const problems: string[] = [];
@@ -219,8 +221,9 @@ export class PanelSession implements Disposable {
     };
     const shownDetail = value(detail, null, `Incident ${asked.incident_id ?? ''} could not be loaded`);
     let state = asked;
-    if (shownDetail) this.selectDetail(shownDetail);
-    else if (asked.incident_id) {
+    if (shownDetail) {
+      if (this.state.incident_id === shownDetail.incident.id) this.detail = shownDetail;
+    } else if (asked.incident_id) {
       state = { ...asked, view: asked.view === 'incident' ? 'incidents' : asked.view, incident_id: null };
     }
     if (this.state === asked) this.state = state;
@@ -238,35 +241,43 @@ export class PanelSession implements Disposable {
     });
   }
 
-  private onBackendEvent(raw: BackendEvent): void {
+  /** The drill-down held for `id` (kept current by live events), else read from the backend. */
+  private heldOrRead(id: string): Promise<IncidentDetail> {
+    return this.detail?.incident.id === id ? Promise.resolve(this.detail) : this.opts.backend.incidentDetail(id);
+  }
+
+  /** Live events arrive checked (see BackendEvent); the held drill-down follows them even while the webview is hidden. */
+  private onBackendEvent(e: BackendEvent): void {
     if (this.disposed) return;
-    const parsed = PanelEvent.safeParse(raw);
-    if (!parsed.success) {
-      this.opts.logger.debug('panel: dropped a backend event that does not fit the schema', {
-        kind: raw?.kind,
-        issue: parsed.error.issues[0]?.message,
-      });
-      return;
+    if (e.kind === 'sample') this.onSample(e.data);
+    else if (e.kind === e.data.kind) this.onRow(e.data); // a row travels under its own kind's name, or not at all
+  }
+
+  private onSample(sample: Sample): void {
+    const next = this.detail && withSample(this.detail, sample);
+    if (!next) return;
+    this.detail = next;
+    this.post({ type: 'sample/append', params: { sample } });
+  }
+
+  private onRow(row: TimelineEvent): void {
+    const incident = recordOf(row, 'incident');
+    if (incident) this.post({ type: 'incident/upsert', params: { incident } });
+    const next = this.detail && withRow(this.detail, row);
+    if (next) {
+      this.detail = next;
+      this.schedule('detail', () => this.pushDetail());
     }
-    if (!this.live) return; // the next `ready` sends the full state anyway
-    const e = parsed.data;
-    if (e.kind === 'sample') {
-      if (e.data.run_id === this.selectedRunId) this.post({ type: 'sample/append', params: { sample: e.data } });
-      return;
-    }
-    const row = e.data;
-    if (row.kind === 'incident') {
-      const incident = Incident.safeParse(row.data);
-      if (incident.success) this.post({ type: 'incident/upsert', params: { incident: incident.data } });
-    }
-    const touchesSelection =
-      (row.incident_id !== null && row.incident_id === this.state.incident_id) ||
-      (row.run_id !== null && row.run_id === this.selectedRunId);
-    if (touchesSelection) this.schedule('detail', () => this.refreshDetail());
-    if (this.state.view === 'timeline' && this.shownInTimeline(row)) {
+    if (this.live && this.state.view === 'timeline' && this.shownInTimeline(row)) {
       this.pendingRows.push(row);
       this.schedule('timeline', () => this.flushTimeline());
     }
+  }
+
+  /** After a reconnect the held drill-down may have missed samples, or the backend is a new one: read it again, once. */
+  private onReconnect(): void {
+    if (this.disposed || !this.state.incident_id) return;
+    void this.refreshDetail();
   }
 
   private shownInTimeline(row: TimelineEvent): boolean {
@@ -280,14 +291,18 @@ export class PanelSession implements Disposable {
     if (events.length && this.state.view === 'timeline') this.post({ type: 'timeline/append', params: { events } });
   }
 
+  private pushDetail(): void {
+    if (this.detail) this.post({ type: 'incident/detail', request_id: null, params: { detail: this.detail } });
+  }
+
   private async refreshDetail(): Promise<void> {
     const id = this.state.incident_id;
-    if (!id || !this.live) return;
+    if (!id) return;
     try {
       const detail = await this.opts.backend.incidentDetail(id);
       if (this.state.incident_id !== id) return;
-      this.selectDetail(detail);
-      this.post({ type: 'incident/detail', request_id: null, params: { detail } });
+      this.detail = detail;
+      this.pushDetail();
     } catch (err) {
       this.opts.logger.warn('panel: could not refresh the incident', { incident_id: id, error: errorText(err) });
     }
@@ -295,10 +310,6 @@ export class PanelSession implements Disposable {
 
   private timelineQuery(state: PanelState, cursor: string | null) {
     return { limit: TIMELINE_PAGE_SIZE, cursor, kinds: state.timeline_kinds, workspace_id: state.filters.workspace_id };
-  }
-
-  private selectDetail(detail: IncidentDetail): void {
-    this.selectedRunId = detail.run?.id ?? detail.incident.run_id;
   }
 
   private schedule(key: string, fn: () => Promise<void> | void): void {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { PANEL_VIEW_TYPE } from '../../server/shared/protocol/panelDefaults';
 import { FakeBackend } from './harness/fakeBackend';
-import { HOSTILE_LINE, makeIncident, makeSamples, REPEATED_TEMPLATE, T0 } from './harness/fixtures';
+import { HOSTILE_LINE, journalRow, makeIncident, makeSamples, REPEATED_TEMPLATE, T0 } from './harness/fixtures';
 import { focusedMark, markKeyboardTargets, measureTextContrast } from './harness/pageChecks';
 import { chromiumPath, launchChromium } from '../e2e/harness/chromium';
 import { PanelPage, type OpenOptions } from './harness/panelPage';
@@ -308,8 +308,8 @@ describe('incident panel in Chromium', function () {
       await p.settle();
       assert.match(await summary.innerText(), /peak 777 %/);
       assert.equal(p.toWebview.filter((m) => m.type === 'sample/append' && m.params.sample.run_id === 'another-run').length, 0, 'only the open run’s samples are relayed');
-      // An event that does not fit the schema is dropped by the host.
-      backend.emit({ kind: 'incident', data: { seq: 1, kind: 'incident', data: { id: 'broken' } } });
+      // A row whose record does not fit its kind's schema is dropped by the host (the row itself is checked where it enters the window).
+      backend.emit({ kind: 'incident', data: journalRow(backend.nextSeq(), 'incident', { id: 'broken' }, 'broken', T0) });
       assert.equal(p.toWebview.filter((m) => m.type === 'incident/upsert' && m.params.incident.id === 'broken').length, 0);
 
       // The timeline, while open, grows with the journal.

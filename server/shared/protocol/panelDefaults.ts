@@ -12,6 +12,12 @@ export const INCIDENT_PAGE_SIZE = 200;
 /** Timeline events per page the panel asks for. */
 export const TIMELINE_PAGE_SIZE = 100;
 
+/** Samples of the run the drill-down charts (one per second: half an hour). */
+export const DETAIL_SAMPLES = 1800;
+
+/** Journal rows an incident's chain holds at most (the newest), as the store answers it. */
+export const DETAIL_CHAIN_ROWS = 500;
+
 /** Longest reason a person may type when stopping or restarting a job from the panel. */
 export const MAX_ACTION_REASON = 500;
 

@@ -146,14 +146,14 @@ describe('PanelSession', () => {
   it('relays live events: incidents always, samples of the open run only, nothing while hidden', async () => {
     const t = setup();
     await t.ready({ ...DEFAULT_PANEL_STATE, view: 'incident', incident_id: 'inc-00001' });
-    const [sample] = makeSamples('run-1', T0 + 1000, T0 + 1000, 0);
+    const sample = makeSamples('run-1', T0 + 1000, T0 + 1000, 0)[0]!;
     const incidentRow = (n: number) => journalRow(t.backend.nextSeq(), 'incident', makeIncident(n), `incident ${n}`, T0);
     t.backend.emit({ kind: 'sample', data: sample });
     t.backend.emit({ kind: 'sample', data: { ...sample, run_id: 'run-2' } });
     t.backend.emit({ kind: 'incident', data: incidentRow(77) });
     t.backend.emit({ kind: 'audit', data: incidentRow(79) });
-    t.backend.emit({ kind: 'incident', data: { id: 'half an incident' } });
-    t.backend.emit({ kind: 'sample', data: { run_id: 'run-1' } });
+    // The row arrives checked (BackendEvents); its record is checked against its kind's schema here.
+    t.backend.emit({ kind: 'incident', data: journalRow(t.backend.nextSeq(), 'incident', { id: 'half an incident' } as never, 'half', T0) });
     assert.deepEqual(t.of('sample/append').map((m) => m.params.sample.run_id), ['run-1']);
     assert.deepEqual(t.of('incident/upsert').map((m) => m.params.incident.id), ['inc-00077']);
     t.session.hidden();
@@ -180,6 +180,30 @@ describe('PanelSession', () => {
     assert.equal(t.of('incident/detail')[0]?.request_id, null);
   });
 
+  it('keeps the open drill-down current from live rows without asking the backend, and reads it again once per reconnect', async () => {
+    const t = setup();
+    await t.ready({ ...DEFAULT_PANEL_STATE, view: 'incident', incident_id: 'inc-00001' });
+    const reads = () => t.backend.callsTo('incidentDetail').length;
+    const before = reads();
+    const run = t.backend.runs.get('run-1')!;
+    const stopped: typeof run = { ...run, lifecycle: 'STOPPED' };
+    const row = journalRow(t.backend.nextSeq(), 'run', stopped, 'stopped', T0);
+    t.backend.emit({ kind: 'run', data: row });
+    t.backend.emit({ kind: 'run', data: row }); // replayed after a reconnect: applied once
+    await tick();
+    const pushed = t.of('incident/detail').at(-1)?.params.detail;
+    assert.equal(pushed?.run?.lifecycle, 'STOPPED');
+    assert.equal(pushed?.chain.filter((e) => e.seq === row.seq).length, 1);
+    assert.equal(reads(), before, 'live rows cost no request');
+    t.session.hidden();
+    await t.ready({ ...DEFAULT_PANEL_STATE, view: 'incident', incident_id: 'inc-00001' });
+    assert.equal(t.of('state/full').at(-1)?.params.detail?.run?.lifecycle, 'STOPPED', 'the full state carries the held drill-down');
+    assert.equal(reads(), before, 'and reads nothing for it');
+    t.backend.reconnect();
+    await tick();
+    assert.equal(reads(), before + 1, 'one read per reconnect');
+  });
+
   it('appends the journal rows of the shown kinds and folder while the timeline is open', async () => {
     const t = setup();
     await t.ready({ ...DEFAULT_PANEL_STATE, view: 'timeline', timeline_kinds: ['audit'], filters: { workspace_id: 'ws-app', status: null, kind: null } });
@@ -201,7 +225,7 @@ describe('PanelSession', () => {
     await t.ready();
     t.session.dispose();
     const count = t.posted.length;
-    t.backend.emit({ kind: 'incident', data: makeIncident(5) });
+    t.backend.emit({ kind: 'incident', data: journalRow(t.backend.nextSeq(), 'incident', makeIncident(5), 'incident 5', T0) });
     await t.session.handle({ type: 'incidents/list', id: 'z', params: { filters: DEFAULT_PANEL_STATE.filters, cursor: null, limit: 5 } });
     assert.equal(t.posted.length, count);
   });

@@ -50,6 +50,7 @@ export class FakeBackend implements PanelBackend {
   /** Makes the next stop/restart fail with this message (e.g. a 429 from the API). */
   failNextAction: string | null = null;
   private readonly listeners = new Set<(e: BackendEvent) => void>();
+  private readonly reconnectListeners = new Set<() => void>();
   private seq = 5000;
 
   /** The runaway every drill-down test looks at (`inc-00001`), plus `extra` more incidents. */
@@ -108,6 +109,11 @@ export class FakeBackend implements PanelBackend {
     for (const l of this.listeners) l(e);
   }
 
+  /** The live stream came back after a drop. */
+  reconnect(): void {
+    for (const l of this.reconnectListeners) l();
+  }
+
   async listIncidents(q: IncidentQuery) {
     this.calls.push({ method: 'listIncidents', args: [q] });
     this.failIfDown();
@@ -161,6 +167,11 @@ export class FakeBackend implements PanelBackend {
   onEvent(listener: (e: BackendEvent) => void) {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  onReconnect(listener: () => void) {
+    this.reconnectListeners.add(listener);
+    return { dispose: () => this.reconnectListeners.delete(listener) };
   }
 
   callsTo(method: string): unknown[][] {
