@@ -14,8 +14,12 @@ import type { StreamEvent } from '../backend/eventStream';
 export interface OutputCursorOptions {
   /** GET /v1/runs/{id}/output?after= for this cursor's run. */
   read(after: number): Promise<Pick<RunOutput, 'truncated' | 'offset' | 'end' | 'chunks'>>;
-  /** Output to show, in order, each byte once; `read`: it came from the API rather than the live stream. */
-  write(text: string, read: boolean): void;
+  /**
+   * Output to show, in order, each byte once. `backlog`: it came from the API,
+   * or was held while a read was under way, so it arrives in one burst that
+   * says nothing about how fast the job prints.
+   */
+  write(text: string, backlog: boolean): void;
   /** Every stream event that is not output, in the order it came. */
   deliver(e: StreamEvent): void;
   logger: Logger;
@@ -30,6 +34,8 @@ export class OutputCursor {
   private reading: Promise<void> | null = null;
   private readAgain = false;
   private readonly held: StreamEvent[] = [];
+  /** Held events are being handed on after a read. */
+  private draining = false;
 
   constructor(private readonly o: OutputCursorOptions) {}
 
@@ -67,7 +73,7 @@ export class OutputCursor {
     if (o.end <= this.next) return; // shown already
     if (o.offset <= this.next) {
       // Starts here; or straddles `next`, which the backend avoids (it flushes live output before answering a read): its new part.
-      this.o.write(o.offset === this.next ? o.text : Buffer.from(o.text).subarray(this.next - o.offset).toString(), false);
+      this.o.write(o.offset === this.next ? o.text : Buffer.from(o.text).subarray(this.next - o.offset).toString(), this.draining);
       this.next = o.end;
       return;
     }
@@ -89,7 +95,9 @@ export class OutputCursor {
     } while (this.readAgain);
     this.skipToHeld();
     this.reading = null;
+    this.draining = true;
     for (const e of this.held.splice(0)) this.push(e);
+    this.draining = false;
   }
 
   /** Bytes still missing after a read are not to be had (the read failed, or the backend no longer keeps them): go on from the first held output, saying so. */

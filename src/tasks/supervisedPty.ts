@@ -138,10 +138,10 @@ export class SupervisedPty implements vscode.Pseudoterminal {
     });
   }
 
-  /** `read`: it came from the API, at most the backend's 64 KB buffer at once, and is shown whole. */
-  private showOutput(text: string, read: boolean): void {
+  /** `backlog`: a burst from catching up (see OutputCursor), shown whole rather than thinned like a flood. */
+  private showOutput(text: string, backlog: boolean): void {
     if (this.finished) return;
-    if (read) this.writer.backlog(text);
+    if (backlog) this.writer.backlog(text);
     else this.writer.write(text);
     if (this.lastBanner) this.lastBanner.buried = true;
   }

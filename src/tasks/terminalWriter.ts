@@ -70,9 +70,10 @@ export class TerminalWriter {
   }
 
   /**
-   * Output the job printed before this terminal caught up with it: bounded by
-   * the backend's output buffer (64 KB), so it is shown whole, after what is
-   * pending, rather than cut like a flood.
+   * Output the job printed before this terminal caught up with it (a catch-up
+   * read, and what arrived meanwhile): one burst that says nothing about how
+   * fast the job prints, so it is shown whole, after what is pending, rather
+   * than thinned like a flood — up to `maxHeldChars` per burst.
    */
   backlog(text: string): void {
     if (!text) return;
@@ -81,7 +82,9 @@ export class TerminalWriter {
       return;
     }
     this.flush();
-    this.emit(toCrlf(text));
+    const kept = tailOf(text, this.maxHeld);
+    this.skipped += text.length - kept.length;
+    this.emit(this.skippedNote(true) + toCrlf(kept));
   }
 
   /** A line of FlowForge's own (banners): starts on a fresh line, shown right away and never skipped. */

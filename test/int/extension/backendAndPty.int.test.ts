@@ -147,7 +147,8 @@ describe('extension backend process and task terminal (real processes)', functio
     const expected = Array.from({ length: total }, (_, i) => `n ${i + 1}\r\n`).join('');
     assert.ok(attachedAt >= 12_000 && attachedAt < Buffer.byteLength(expected) && runningAtAttach, `attached mid-run (at byte ${attachedAt})`);
     const numbers = [...text.matchAll(/n (\d+)/g)].map((m) => Number(m[1]));
-    assert.equal(numbers.length, total, 'no line missing or repeated');
+    const missing = Array.from({ length: total }, (_, i) => i + 1).filter((n) => !numbers.includes(n));
+    assert.equal(numbers.length, total, `no line missing or repeated (attached at byte ${attachedAt}; missing ${missing.slice(0, 3)}…${missing.slice(-3)}; ${text.length} chars shown):\n${text.slice(0, 300)}\n…\n${text.slice(-600)}`);
     assert.deepEqual(numbers, Array.from({ length: total }, (_, i) => i + 1));
     assert.equal(text.split(expected).length, 2, 'the output appears once, byte for byte');
     assert.doesNotMatch(text, /not shown/);
