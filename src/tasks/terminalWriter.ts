@@ -38,14 +38,18 @@ export class TerminalWriter {
   private skipped = 0;
   private lastNoteAt = 0;
   private atLineStart = true;
+  private lastFlushAt = 0;
   private readonly flushMs: number;
+  private readonly rate: number;
+  /** Characters one flush may show at least (the rate over one interval). */
   private readonly budget: number;
   private readonly maxHeld: number;
   private readonly now: () => number;
 
   constructor(private readonly o: TerminalWriterOptions) {
     this.flushMs = o.flushMs ?? 25;
-    this.budget = Math.max(1024, Math.round(((o.maxCharsPerSecond ?? 256 * 1024) * this.flushMs) / 1000));
+    this.rate = o.maxCharsPerSecond ?? 256 * 1024;
+    this.budget = Math.max(1024, Math.round((this.rate * this.flushMs) / 1000));
     this.maxHeld = o.maxHeldChars ?? 256 * 1024;
     this.now = o.now ?? Date.now;
   }
@@ -60,7 +64,7 @@ export class TerminalWriter {
   write(text: string): void {
     if (!text) return;
     this.pending += text;
-    const limit = this.opened ? this.budget * 4 : this.maxHeld;
+    const limit = this.opened ? Math.max(this.budget * 4, this.allowance() * 2) : this.maxHeld;
     if (this.pending.length > limit) {
       const kept = tailOf(this.pending, limit);
       this.skipped += this.pending.length - kept.length;
@@ -104,12 +108,24 @@ export class TerminalWriter {
     if (!this.opened) return;
     let text = this.pending;
     this.pending = '';
-    if (text.length > this.budget) {
-      const kept = tailOf(text, Math.floor(this.budget / 2));
+    const allowance = this.allowance();
+    this.lastFlushAt = this.now();
+    if (text.length > allowance) {
+      const kept = tailOf(text, Math.floor(allowance / 2));
       this.skipped += text.length - kept.length;
       text = kept;
     }
     this.emit(this.skippedNote(final) + toCrlf(text));
+  }
+
+  /**
+   * What the rate allows since the last flush: a flush that comes late (the
+   * extension host was busy) may show what the job printed meanwhile, so a
+   * stall is not mistaken for a flood. At most one second's worth.
+   */
+  private allowance(): number {
+    const elapsed = this.lastFlushAt === 0 ? 0 : this.now() - this.lastFlushAt;
+    return Math.min(this.rate, Math.max(this.budget, Math.round((this.rate * elapsed) / 1000)));
   }
 
   private emit(text: string): void {

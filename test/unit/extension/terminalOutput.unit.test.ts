@@ -54,6 +54,19 @@ describe('terminal writer', () => {
     w.dispose();
   });
 
+  it('does not mistake a late flush (a busy extension host) for a flood: the rate is per second, not per tick', () => {
+    const out: string[] = [];
+    let now = 1000;
+    const w = new TerminalWriter({ write: (t) => out.push(t), flushMs: 25, maxCharsPerSecond: 100_000, now: () => now });
+    w.open();
+    now += 500; // the timer fired 475 ms late: 50,000 characters are within the rate
+    const lines = Array.from({ length: 2000 }, (_, i) => `late line ${String(i).padStart(5, '0')}\n`).join(''); // 32,000 characters
+    w.write(lines);
+    w.flush();
+    assert.equal(out.join(''), toCrlf(lines));
+    w.dispose();
+  });
+
   it('cuts at a line start', () => {
     assert.equal(tailOf('aaaa\nbbbb\ncccc\n', 7), 'cccc\n');
     assert.equal(toCrlf('a\nb\r\nc'), 'a\r\nb\r\nc');
