@@ -12,6 +12,8 @@ const benches: Record<string, { what: string; load: () => Promise<Bench> }> = {
   detector: { what: 'lines per second through normalisation and signals, one core', load: async () => (await import('../bench/detectorBench')).runDetectorBench },
   store: { what: 'evidence store: save time and size (10k/100k/500k events, a simulated month)', load: async () => (await import('../bench/storeBench')).runStoreBench },
   redact: { what: 'redaction: 64 KB pathological lines and ordinary-line MB/s, now vs before', load: async () => (await import('../bench/redactBench')).runRedactBench },
+  hooks: { what: 'flowforge hook latency per entry point, alone and inside a supervised job', load: async () => (await import('../bench/hookBench')).runHookBench },
+  agents: { what: 'agent simulator: loops ended by a nudge, a block or a stop; seconds saved', load: async () => (await import('../bench/agentBench')).runAgentBench },
   api: { what: 'API: paginated reads under 50 clients with 100k events, SSE fan-out to 100', load: async () => (await import('../bench/apiBench')).runApiBench },
 };
 

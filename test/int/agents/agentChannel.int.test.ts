@@ -3,18 +3,16 @@
 // read findings and nothing else (no start, no stop, no other run), carries
 // no API key, and is worthless once its run has ended.
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseCapability } from '../../../server/agents/hookWire';
-import { Engine } from '../../../server/engine/engine';
 import type { JobController } from '../../../server/engine/job';
+import { plainJobSpec } from '../../../server/bench/benchJob';
 import { resolveSettings } from '../../../server/policy/settings';
-import { openStore } from '../../../server/store';
-import type { EvidenceStore } from '../../../server/store/types';
 import { REPO, waitFor } from '../../helpers/processes';
+import { useEngine } from './engineBox';
 
 interface Reply {
   status: number;
@@ -51,41 +49,13 @@ const PRE = (cmd: string) => JSON.stringify({ session_id: 's', cwd: '/tmp', hook
 
 describe('agent channel: the per-run capability', function () {
   this.timeout(60_000);
-  let store: EvidenceStore;
-  let engine: Engine;
-  let dir: string;
-
-  before(() => {
-    if (spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: REPO, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
-  });
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ff-chan-'));
-    ({ store } = await openStore({ path: null }));
-    // A key in FlowForge's own environment must never reach the job (or its capability).
-    engine = new Engine({ store, sampleIntervalMs: 200, baseEnv: { ...process.env, FLOWFORGE_API_KEY: 'ffk_secret_should_not_leak' } });
-  });
-  afterEach(async () => {
-    await engine.shutdown('test over');
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  // A key in FlowForge's own environment must never reach the job (or its capability).
+  const box = useEngine('ff-chan-', { baseEnv: { ...process.env, FLOWFORGE_API_KEY: 'ffk_secret_should_not_leak' } });
 
   /** A real job that writes its environment to a file and waits. */
   async function startJob(name: string): Promise<{ job: JobController; capability: string; env: string }> {
-    const envFile = join(dir, `${name}.env`);
-    const job = engine.startJob({
-      name,
-      command: `env > '${envFile}'; sleep 30`,
-      args: [],
-      shell: true,
-      cwd: dir,
-      source: 'cli',
-      workspaceId: null,
-      owner: null,
-      restartable: false,
-      settings: resolveSettings({}),
-      stdin: 'ignore',
-    });
+    const envFile = join(box.dir, `${name}.env`);
+    const job = box.engine.startJob(plainJobSpec(name, `env > '${envFile}'; sleep 30`, [], { shell: true, cwd: box.dir, settings: resolveSettings({}) }));
     const env = await waitFor(() => {
       try {
         const text = readFileSync(envFile, 'utf8');
@@ -139,7 +109,7 @@ describe('agent channel: the per-run capability', function () {
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(a.job.active, true, 'the job still runs');
     assert.equal(a.job.runs.length, 1, 'nothing was restarted');
-    assert.equal(engine.activeJobs().length, 1, 'nothing was started');
+    assert.equal(box.engine.activeJobs().length, 1, 'nothing was started');
   });
 
   it('a wrong token gets nothing', async () => {

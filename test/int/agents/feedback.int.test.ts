@@ -3,57 +3,34 @@
 // it (FLOWFORGE_FEEDBACK_FILE, and on stdin when asked), as the original's
 // --inject-feedback did. The simulated agent that reads it does not loop again.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../../server/engine/engine';
+import { plainJobSpec } from '../../../server/bench/benchJob';
 import { resolveSettings } from '../../../server/policy/settings';
-import { openStore } from '../../../server/store';
-import type { EvidenceStore } from '../../../server/store/types';
 import { FIXTURES, REPO } from '../../helpers/processes';
+import { useEngine } from './engineBox';
 
 const SIM = join(FIXTURES, 'agents', 'simAgent.js');
 
 describe('flowforge-feedback.md: written on stop, handed to the restarted attempt', function () {
   this.timeout(90_000);
-  let store: EvidenceStore;
-  let engine: Engine;
-  let dir: string;
-
-  before(() => {
-    if (spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: REPO, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
-  });
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ff-feedback-'));
-    ({ store } = await openStore({ path: null }));
-    engine = new Engine({ store, sampleIntervalMs: 200 });
-  });
-  afterEach(async () => {
-    await engine.shutdown('test over');
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const box = useEngine('ff-feedback-');
 
   function start(extra: { injectFeedback?: boolean; feedbackFile?: string | null; onRunaway?: 'kill' | 'restart' }) {
     let output = '';
-    const job = engine.startJob({
-      name: 'sim-agent',
-      command: process.execPath,
-      args: [SIM, '--agent=claude', '--mode=loop', '--listen=0', '--call-ms=10', '--work=6', ...(extra.injectFeedback ? ['--read-stdin'] : [])],
-      shell: false,
-      cwd: dir,
-      env: { FLOWFORGE_HOOK: join(REPO, 'dist/flowforge-hook') },
-      source: 'cli',
-      workspaceId: null,
-      owner: null,
-      restartable: extra.onRunaway === 'restart',
-      settings: resolveSettings({ profile: 'agent', onRunaway: extra.onRunaway ?? 'restart' }),
-      stdin: 'pipe',
-      injectFeedback: extra.injectFeedback,
-      feedbackFile: extra.feedbackFile,
-    });
-    engine.events.on('output', (o) => {
+    const args = [SIM, '--agent=claude', '--mode=loop', '--listen=0', '--call-ms=10', '--work=6', ...(extra.injectFeedback ? ['--read-stdin'] : [])];
+    const job = box.engine.startJob(
+      plainJobSpec('sim-agent', process.execPath, args, {
+        cwd: box.dir,
+        env: { FLOWFORGE_HOOK: join(REPO, 'dist/flowforge-hook') },
+        restartable: extra.onRunaway === 'restart',
+        settings: resolveSettings({ profile: 'agent', onRunaway: extra.onRunaway ?? 'restart' }),
+        stdin: 'pipe',
+        injectFeedback: extra.injectFeedback,
+        feedbackFile: extra.feedbackFile,
+      }),
+    );
+    box.engine.events.on('output', (o) => {
       if (o.job_id === job.jobId) output += o.chunk.toString();
     });
     return { job, output: () => output };
@@ -64,7 +41,7 @@ describe('flowforge-feedback.md: written on stop, handed to the restarted attemp
     // The first attempt gets nothing on stdin: close it so the simulator reads an empty feedback.
     job.closeInput();
     const outcome = await job.whenEnded();
-    const path = join(dir, 'flowforge-feedback.md');
+    const path = join(box.dir, 'flowforge-feedback.md');
     assert.ok(existsSync(path), 'written beside the job');
     const text = readFileSync(path, 'utf8');
     assert.match(text, /^# FlowForge feedback\n\nFlowForge stopped and is restarting `.*simAgent\.js .*` \(attempt 1\)/);
@@ -75,7 +52,7 @@ describe('flowforge-feedback.md: written on stop, handed to the restarted attemp
     assert.equal(outcome.attempts, 2);
     assert.equal(outcome.outcome, 'restarted', 'the job as a whole: FlowForge restarted it');
     assert.equal(outcome.exit_code, 0, 'the second attempt finished its work');
-    assert.equal(store.getRun(job.runs[1]!.id)!.end_reason, 'exited');
+    assert.equal(box.store.getRun(job.runs[1]!.id)!.end_reason, 'exited');
     const events = output().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const fromFile = events.find((e) => e.ev === 'feedback_file')!;
     assert.equal(fromFile.path, path);
@@ -91,18 +68,18 @@ describe('flowforge-feedback.md: written on stop, handed to the restarted attemp
   });
 
   it('a chosen path is used; null writes nothing', async () => {
-    const chosen = join(dir, 'notes', '..', 'why-stopped.md');
+    const chosen = join(box.dir, 'notes', '..', 'why-stopped.md');
     const a = start({ feedbackFile: chosen, onRunaway: 'kill' });
     a.job.closeInput();
     const outcome = await a.job.whenEnded();
     assert.equal(outcome.outcome, 'killed');
-    assert.ok(existsSync(join(dir, 'why-stopped.md')));
-    assert.ok(!existsSync(join(dir, 'flowforge-feedback.md')));
-    rmSync(join(dir, 'why-stopped.md'));
+    assert.ok(existsSync(join(box.dir, 'why-stopped.md')));
+    assert.ok(!existsSync(join(box.dir, 'flowforge-feedback.md')));
+    rmSync(join(box.dir, 'why-stopped.md'));
 
     const b = start({ feedbackFile: null, onRunaway: 'kill' });
     b.job.closeInput();
     await b.job.whenEnded();
-    assert.ok(!existsSync(join(dir, 'why-stopped.md')) && !existsSync(join(dir, 'flowforge-feedback.md')));
+    assert.ok(!existsSync(join(box.dir, 'why-stopped.md')) && !existsSync(join(box.dir, 'flowforge-feedback.md')));
   });
 });

@@ -4,54 +4,27 @@
 // then stopped, with all three steps as decisions of ONE incident and a
 // banner for each; a healthy agent with varied calls gets nothing.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Engine } from '../../../server/engine/engine';
 import type { InterventionEvent, JobOutcome } from '../../../server/engine/events';
-import { resolveSettings } from '../../../server/policy/settings';
-import { openStore } from '../../../server/store';
-import type { EvidenceStore } from '../../../server/store/types';
+import { plainJobSpec } from '../../../server/bench/benchJob';
 import { FIXTURES, REPO } from '../../helpers/processes';
+import { useEngine } from './engineBox';
 
 const SIM = join(FIXTURES, 'agents', 'simAgent.js');
 
 describe('agent ladder: nudge → block → stop in a real supervised job', function () {
   this.timeout(90_000);
-  let store: EvidenceStore;
-  let engine: Engine;
+  const box = useEngine('ff-ladder-');
   let banners: InterventionEvent[];
-
-  before(() => {
-    if (spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: REPO, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
-  });
-  beforeEach(async () => {
-    ({ store } = await openStore({ path: null }));
-    engine = new Engine({ store, sampleIntervalMs: 200 });
+  beforeEach(() => {
     banners = [];
-    engine.events.on('intervention', (e) => banners.push(e));
-  });
-  afterEach(async () => {
-    await engine.shutdown('test over');
-    await store.close();
+    box.engine.events.on('intervention', (e) => banners.push(e));
   });
 
   async function runSim(agent: string, simArgs: string[]): Promise<{ outcome: JobOutcome; output: string }> {
     let output = '';
-    const job = engine.startJob({
-      name: `sim-${agent}`,
-      command: process.execPath,
-      args: [SIM, `--agent=${agent}`, ...simArgs],
-      shell: false,
-      cwd: REPO,
-      env: { FLOWFORGE_HOOK: join(REPO, 'dist/flowforge-hook') },
-      source: 'cli',
-      workspaceId: null,
-      owner: null,
-      restartable: false,
-      settings: resolveSettings({ profile: 'agent' }),
-      stdin: 'ignore',
-    });
-    engine.events.on('output', (o) => {
+    const job = box.engine.startJob(plainJobSpec(`sim-${agent}`, process.execPath, [SIM, `--agent=${agent}`, ...simArgs], { cwd: REPO, env: { FLOWFORGE_HOOK: join(REPO, 'dist/flowforge-hook') } }));
+    box.engine.events.on('output', (o) => {
       if (o.job_id === job.jobId) output += o.chunk.toString();
     });
     return { outcome: await job.whenEnded(), output };
@@ -68,11 +41,11 @@ describe('agent ladder: nudge → block → stop in a real supervised job', func
       assert.equal(outcome.outcome, 'killed', 'FlowForge stopped the job');
       assert.equal(outcome.incident_ids.length, 1, 'one incident for the whole episode');
 
-      const inc = store.getIncident(outcome.incident_ids[0]!)!;
+      const inc = box.store.getIncident(outcome.incident_ids[0]!)!;
       assert.equal(inc.kind, 'tool_loop');
       assert.equal(inc.title, 'Tool-call loop');
       assert.equal(inc.action, 'kill');
-      const decisions = store.decisionsForRun(outcome.run_id).filter((d) => d.incident_id === inc.id).sort((a, b) => a.t - b.t);
+      const decisions = box.store.decisionsForRun(outcome.run_id).filter((d) => d.incident_id === inc.id).sort((a, b) => a.t - b.t);
       assert.deepEqual(decisions.map((d) => d.action), ['nudge', 'block', 'kill']);
       assert.match(decisions[0]!.reason, /^Tool-call loop: the same call 4 times in a row: .*npm test.*Nudged the agent: "FlowForge \(the supervisor of this job\) noticed a loop/);
       assert.match(decisions[1]!.reason, /Refused the repeating call: "FlowForge refused this call/);
@@ -110,7 +83,7 @@ describe('agent ladder: nudge → block → stop in a real supervised job', func
     assert.ok(!/"ev":"(blocked|halted)"/.test(output), output);
     assert.equal(outcome.outcome, 'exited');
     assert.equal(outcome.exit_code, 0);
-    const decisions = store.decisionsForRun(outcome.run_id).filter((d) => d.rules[0]?.id === 'tool_loop');
+    const decisions = box.store.decisionsForRun(outcome.run_id).filter((d) => d.rules[0]?.id === 'tool_loop');
     assert.equal(decisions.filter((d) => d.action !== 'continue').length, 1, 'only the nudge');
   });
 });
