@@ -11,7 +11,7 @@ import { CycleTracker } from './cycles';
 import { BLANK_HASH, LineNormalizer, stripAnsi } from './normalize';
 import { ProgressSampler, type ProgressFinding } from './progress';
 import { ResourceSignals } from './resources';
-import { Stretch } from './stretch';
+import { isGap, Stretch } from './stretch';
 import { TemplateTable, type TemplateStat } from './templates';
 import type { DetectionThresholds, ResourceReading, SignalSnapshot, StreamName } from './types';
 
@@ -72,6 +72,8 @@ export class Detector {
   private linesTotal = 0;
   private bytesTotal = 0;
   private lastOutputT: number;
+  private lastSnapT: number | null = null;
+  private snapInterval: number | null = null;
   private readonly repetitive = new Stretch(MISSES_TO_RESET);
   /** Long cycles (2..512 lines) over both streams together. */
   private readonly cycles = new CycleTracker();
@@ -258,6 +260,14 @@ export class Detector {
   // ---------------------------------------------------------------- snapshot (once per tick)
 
   snapshot(t: number): SignalSnapshot {
+    if (this.lastSnapT !== null) {
+      const dt = t - this.lastSnapT;
+      // After a gap (the machine slept, the clock jumped) silence starts over:
+      // quiet time nobody watched is not evidence of a silent spin.
+      if (isGap(dt, this.snapInterval)) this.lastOutputT = Math.max(this.lastOutputT, t - (this.snapInterval ?? 1_000));
+      else this.snapInterval = dt;
+    }
+    this.lastSnapT = t;
     const sealed = this.seal(t);
     const recent = this.window(t, this.th.recentWindowMs);
     const minute = this.window(t, NOVELTY_PER_MINUTE_WINDOW_MS);

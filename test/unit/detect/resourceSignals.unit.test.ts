@@ -151,3 +151,39 @@ describe('detect + policy: polls versus retry storms', () => {
     assert.ok((r.first('alert') ?? 99) <= 20);
   });
 });
+
+describe('detect + policy: a tick gap (laptop sleep, clock jump) resets stretches', () => {
+  it('a silent spin whose machine slept 10 min in the middle starts its silence over and is not flagged at wake-up', () => {
+    const d = new Detector(profileThresholds('standard'), 0);
+    const tick = (t: number) => {
+      d.observeResources({ t, cpuPercent: 100, rssBytes: 0, procs: 1, spawned: 0, exited: 0 });
+      return d.snapshot(t);
+    };
+    for (let s = 1; s <= 30; s++) tick(s * 1000);
+    assert.equal(tick(31_000).output.silenceMs, 31_000);
+    const woke = tick(31_000 + 600_000);
+    assert.ok(woke.output.silenceMs <= 1000, `silence after the gap: ${woke.output.silenceMs}`);
+    assert.ok(woke.cpu.highForMs <= 1000, `CPU high for ${woke.cpu.highForMs} after the gap`);
+  });
+
+  it('near miss: the same 30 s without a gap keeps counting', () => {
+    const d = new Detector(profileThresholds('standard'), 0);
+    let s = d.snapshot(0);
+    for (let i = 1; i <= 31; i++) {
+      d.observeResources({ t: i * 1000, cpuPercent: 100, rssBytes: 0, procs: 1, spawned: 0, exited: 0 });
+      s = d.snapshot(i * 1000);
+    }
+    assert.equal(s.output.silenceMs, 31_000);
+    assert.ok(s.cpu.highForMs >= 29_000, String(s.cpu.highForMs));
+  });
+
+  it('a CPU loop held for 4 s, then a 20 s gap: the policy starts its window over instead of stopping at wake-up', () => {
+    const loop: Job = { seconds: 9, output: (i) => lines(50, i * 50, () => 'retrying the same thing'), cpu: () => 100 };
+    const slow = { loopAlertMs: 8_000, loopKillMs: 12_000 };
+    const gap = (i: number) => (i >= 6 ? 20_000 : 0);
+    const r = simulate(loop, {}, 'run-gap', slow, gap);
+    const woke = r.ticks.find((x) => x.s > 26)!;
+    assert.equal(woke.verdict.intended, 'continue', woke.verdict.reason);
+    assert.ok(woke.snap.output.repetitiveForMs <= 3000, String(woke.snap.output.repetitiveForMs));
+  });
+});

@@ -43,6 +43,8 @@ export function simulate(
   overrides: PolicyOverrides = {},
   runKey = 'run-test',
   thresholds: Partial<DetectionThresholds> = {},
+  /** Extra time (ms) that passes unobserved before second i (a laptop sleeping), 0 by default. */
+  gapBefore: (i: number) => number = () => 0,
 ): SimResult {
   const resolved = resolveSettings(overrides);
   const settings = { ...resolved, detection: { ...resolved.detection, ...thresholds } };
@@ -52,6 +54,7 @@ export function simulate(
   const policy = new PolicyEngine(settings, runKey);
   const ticks: Tick[] = [];
   for (let i = 0; i < job.seconds; i++) {
+    if (gapBefore(i) > 0 && gapBefore(i) !== gapBefore(i - 1)) clock.advance(gapBefore(i) - gapBefore(i - 1));
     const pieces = splitInTen(job.output(i));
     const errs = splitInTen(job.stderr?.(i) ?? '');
     for (let k = 0; k < 10; k++) {
