@@ -29,6 +29,9 @@ const MISSES_TO_RESET = 2;
 /** A template's numbers are sampled once it has repeated this often, for at most MAX_SAMPLERS templates. */
 const SAMPLE_FROM_COUNT = 4;
 const MAX_SAMPLERS = 256;
+/** A template with a masked value in it (see normalize.ts). */
+const HAS_VALUE = /<(N|HEX|UUID|ID)>/;
+const NO_NUMBERS: ProgressFinding = { score: 0, kind: 'none', detail: 'the line has no numbers' };
 
 interface Bucket {
   seq: number;
@@ -41,8 +44,11 @@ interface Bucket {
   counted: number;
   bytes: number;
   newTemplates: number;
-  /** matches[k]: lines equal (by template) to the line k before them in the same stream. */
+  /** matches[k]: stdout lines equal (by template) to the line k before them on stdout; matchesErr the same for stderr. */
   matches: Int32Array;
+  matchesErr: Int32Array;
+  /** Non-blank analysed stderr lines (the rest of lines - blank are stdout's). */
+  errContent: number;
   active: TemplateStat[];
   /** Lines per active template, filled when the bucket is sealed. */
   counts: number[];
@@ -56,8 +62,17 @@ class StreamState {
   /** The template hashes of this stream's last lines (ring) and how many lines it has had. */
   readonly recent = new Int32Array(8);
   seen = 0;
+  /**
+   * Long cycles (2..512 lines) of this stream. Each stream's part of a cycle that
+   * spans both is itself a cycle; following them apart is immune to the order in
+   * which the two pipes happen to be read.
+   */
+  readonly cycles = new CycleTracker();
 
-  constructor(maxLineBytes: number) {
+  constructor(
+    maxLineBytes: number,
+    readonly isErr: boolean,
+  ) {
     this.partial = Buffer.alloc(maxLineBytes);
   }
 }
@@ -75,8 +90,6 @@ export class Detector {
   private lastSnapT: number | null = null;
   private snapInterval: number | null = null;
   private readonly repetitive = new Stretch(MISSES_TO_RESET);
-  /** Long cycles (2..512 lines) over both streams together. */
-  private readonly cycles = new CycleTracker();
   private readonly slotMs: number;
   private samplers = 0;
 
@@ -86,7 +99,7 @@ export class Detector {
   ) {
     this.norm = new LineNormalizer(th.maxLineBytes);
     this.table = new TemplateTable(th.maxTemplates);
-    this.streams = { stdout: new StreamState(th.maxLineBytes), stderr: new StreamState(th.maxLineBytes) };
+    this.streams = { stdout: new StreamState(th.maxLineBytes, false), stderr: new StreamState(th.maxLineBytes, true) };
     this.resources = new ResourceSignals(th, startedAt);
     this.cur = newBucket(0, startedAt);
     this.lastOutputT = startedAt;
@@ -216,18 +229,23 @@ export class Detector {
     const key = tpl === undefined ? h : tpl.key;
     const ring = st.recent;
     const seen = st.seen;
-    const m = b.matches;
+    const m = st.isErr ? b.matchesErr : b.matches;
+    if (st.isErr) b.errContent++;
     const lim = seen < MAX_CYCLE ? seen : MAX_CYCLE;
     for (let k = 1; k <= lim; k++) if (ring[(seen - k) & 7] === key) m[k]!++;
     ring[seen & 7] = key;
     st.seen = seen + 1;
 
-    // Long cycles, over both streams: where was this template last seen?
-    const cycles = this.cycles;
+    // Long cycles: where in this stream was this template last seen?
+    const cycles = st.cycles;
     if (tpl === undefined) cycles.push(key, -1, t);
-    else {
-      const last = tpl.lastPos;
-      tpl.lastPos = cycles.position;
+    else if (st.isErr) {
+      const last = tpl.lastPosErr;
+      tpl.lastPosErr = cycles.position;
+      cycles.push(key, last, t);
+    } else {
+      const last = tpl.lastPosOut;
+      tpl.lastPosOut = cycles.position;
       cycles.push(key, last, t);
     }
   }
@@ -272,19 +290,16 @@ export class Detector {
     const recent = this.window(t, this.th.recentWindowMs);
     const minute = this.window(t, NOVELTY_PER_MINUTE_WINDOW_MS);
     const lines = recent.content;
-    let best = 0;
+    let repetition = 0;
     let cycle: number | null = null;
     if (lines >= MIN_LINES_FOR_REPETITION) {
-      for (let k = 1; k <= MAX_CYCLE; k++) best = Math.max(best, recent.matches[k]! / lines);
-      for (let k = 1; k <= MAX_CYCLE && cycle === null; k++) if (recent.matches[k]! / lines >= best * 0.95) cycle = k;
+      // Each stream's own repetition, weighted by its lines; the cycle named is the busier stream's.
+      const out = this.streamRepetition(this.streams.stdout, recent.matches, lines - recent.errContent);
+      const err = this.streamRepetition(this.streams.stderr, recent.matchesErr, recent.errContent);
+      repetition = (out.share * (lines - recent.errContent) + err.share * recent.errContent) / lines;
+      cycle = (lines - recent.errContent >= recent.errContent ? out : err).cycle ?? out.cycle ?? err.cycle;
     }
-    // A long cycle counts once it is established (a whole cycle repeated twice, nothing new).
-    const long = this.cycles.established();
-    if (long && lines >= MIN_LINES_FOR_REPETITION && long.share > best && best < this.th.repetition) {
-      best = long.share;
-      cycle = long.period;
-    }
-    const repetition = Math.min(1, best);
+    repetition = Math.min(1, repetition);
     const novelShare = lines > 0 ? recent.newTemplates / lines : 0;
     const top = recent.top;
     const progress = this.progress(top, t);
@@ -321,6 +336,22 @@ export class Detector {
     };
   }
 
+  /**
+   * One stream's repetition over the window: the best share of lines equal to the
+   * line k back (k = 1..5), or, once established, its long cycle's share.
+   */
+  private streamRepetition(st: StreamState, matches: Int32Array, lines: number): { share: number; cycle: number | null } {
+    if (lines <= 0) return { share: 0, cycle: null };
+    let best = 0;
+    let cycle: number | null = null;
+    for (let k = 1; k <= MAX_CYCLE; k++) best = Math.max(best, matches[k]! / lines);
+    for (let k = 1; k <= MAX_CYCLE && cycle === null; k++) if (matches[k]! / lines >= best * 0.95 && best > 0) cycle = k;
+    // A long cycle counts once it is established (a whole cycle repeated twice, nothing new).
+    const long = st.cycles.established();
+    if (long && long.share > best && best < this.th.repetition) return { share: long.share, cycle: long.period };
+    return { share: best, cycle };
+  }
+
   /** Closes the current bucket at t and opens the next one. */
   private seal(t: number): Bucket {
     const b = this.cur;
@@ -344,6 +375,8 @@ export class Detector {
   private window(t: number, ms: number) {
     const from = t - ms;
     const matches = new Int32Array(MAX_CYCLE + 1);
+    const matchesErr = new Int32Array(MAX_CYCLE + 1);
+    let errContent = 0;
     const perTemplate = new Map<TemplateStat, number>();
     let lines = 0;
     let blank = 0;
@@ -358,7 +391,11 @@ export class Detector {
       blank += b.blank;
       counted += b.counted;
       newTemplates += b.newTemplates;
-      for (let k = 1; k <= MAX_CYCLE; k++) matches[k]! += b.matches[k]!;
+      errContent += b.errContent;
+      for (let k = 1; k <= MAX_CYCLE; k++) {
+        matches[k]! += b.matches[k]!;
+        matchesErr[k]! += b.matchesErr[k]!;
+      }
       for (let j = 0; j < b.active.length; j++) {
         const s = b.active[j]!;
         perTemplate.set(s, (perTemplate.get(s) ?? 0) + b.counts[j]!);
@@ -368,7 +405,7 @@ export class Detector {
       .sort((x, y) => y[1] - x[1])
       .slice(0, 5)
       .map(([stat, n]) => ({ stat, share: lines > blank ? n / (lines - blank) : 0 }));
-    return { lines, counted, content: lines - blank, newTemplates, matches, top, spanMs: t - startT };
+    return { lines, counted, content: lines - blank, errContent, newTemplates, matches, matchesErr, top, spanMs: t - startT };
   }
 
   /**
@@ -389,7 +426,9 @@ export class Detector {
     let lead: ProgressFinding | null = null;
     for (const { stat, share } of top) {
       total += share;
-      const f = stat.sampler ? stat.sampler.score(ctx) : null;
+      // A template without a single masked value has nothing that could move: no
+      // need to wait for samples (a rule line "------" repeated is never sampled).
+      const f = stat.sampler ? stat.sampler.score(ctx) : HAS_VALUE.test(stat.text) ? null : NO_NUMBERS;
       if (!f || f.score === null) continue;
       known += share;
       sum += share * f.score;
@@ -413,6 +452,8 @@ function newBucket(seq: number, startT: number): Bucket {
     bytes: 0,
     newTemplates: 0,
     matches: new Int32Array(MAX_CYCLE + 1),
+    matchesErr: new Int32Array(MAX_CYCLE + 1),
+    errContent: 0,
     active: [],
     counts: [],
     samples: 0,

@@ -29,8 +29,9 @@ export class TemplateStat {
   fieldsHash: number | null = null;
   /** Whether the template says something failed (see FAILURE_WORDS); set once, when it is first seen. */
   failing = false;
-  /** Where this template was last seen in both streams together (CycleTracker position), -1 never. */
-  lastPos = -1;
+  /** Where this template was last seen on stdout / stderr (that stream's CycleTracker position), -1 never. */
+  lastPosOut = -1;
+  lastPosErr = -1;
 
   /**
    * @param key the hash it was first seen under: what cycle matching compares

@@ -107,7 +107,25 @@ describe('long cycles: detector and policy', () => {
     const kill = r.first('kill');
     // 3 occurrences of a 300-line cycle at 120 lines/s = 7.5 s, then the 5 s stop window.
     assert.ok(kill !== null && kill <= 25, `stopped at ${kill}`);
-    assert.equal(r.ticks.find((x) => x.verdict.intended === 'kill')!.snap.output.cycleLength, 300);
+    // Each stream's part of the cycle is its own cycle: stdout carries 200 of the 300 lines.
+    assert.equal(r.ticks.find((x) => x.verdict.intended === 'kill')!.snap.output.cycleLength, 200);
+  });
+
+  it('a test run whose summary goes to stdout and report to stderr is caught whatever order the pipes are read in', () => {
+    // python -m unittest re-run after each "fix": "Attempt N" on stdout, a 13-line report on stderr.
+    // The two pipes are read in a varying order, so the merged sequence is not exactly periodic.
+    const report = (k: number) =>
+      ['test_add ... FAIL', 'test_add_zero ... ok', '======', 'FAIL: test_add (test_calc.CalcTest.test_add)', '------', 'Traceback (most recent call last):',
+        '  File "/tmp/x/test_calc.py", line 8, in test_add', '    self.assertEqual(add(2, 3), 5)', 'AssertionError: -1 != 5', '------', `Ran 2 tests in 0.00${k % 9}s`, 'FAILED (failures=1)'];
+    const job: Job = {
+      seconds: 25,
+      output: (i) => lines(3, i * 3, (k) => `Attempt ${k}: patching add() in test_calc.py`),
+      stderr: (i) => Array.from({ length: 3 }, (_, j) => report(i * 3 + j).join('\n') + '\n').join(''),
+      cpu: () => 120,
+    };
+    const r = simulate(job);
+    const kill = r.first('kill');
+    assert.ok(kill !== null && kill <= 20, `stopped at ${kill}`);
   });
 
   it('near miss: a suite run three times in CI, then the job ends, is never flagged', () => {
