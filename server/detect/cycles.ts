@@ -24,6 +24,8 @@ const MISS_SLACK = 2;
 const PERIODS_TO_ESTABLISH = 2;
 /** Counts are halved once they cover this many periods, so misses are judged on recent lines. */
 const HALVE_AT_PERIODS = 8;
+/** Shares this close count as equal when choosing between established cycles. */
+const SHARE_TIE = 0.02;
 
 export interface CycleFinding {
   /** Lines in one cycle. */
@@ -111,15 +113,19 @@ export class CycleTracker {
     this.sinceT[victim] = t;
   }
 
-  /** The shortest established cycle, or null. */
+  /**
+   * The established cycle that repeats most exactly, the shortest among equals
+   * (a 30-line traceback loop whose error value rotates also matches 90% at 10
+   * lines: the 30-line cycle is the true one), or null.
+   */
   established(): CycleFinding | null {
     let best: CycleFinding | null = null;
     for (let j = 0; j < SLOTS; j++) {
       const p = this.period[j]!;
       if (p === 0 || this.matched[j]! < PERIODS_TO_ESTABLISH * p) continue;
-      if (best && best.period <= p) continue;
-      const n = this.lines[j]!;
-      best = { period: p, share: this.matched[j]! / n, repeats: Math.floor(this.total[j]! / p), sinceT: this.sinceT[j]! };
+      const share = this.matched[j]! / this.lines[j]!;
+      const better = !best || share > best.share + SHARE_TIE || (share >= best.share - SHARE_TIE && p < best.period);
+      if (better) best = { period: p, share, repeats: Math.floor(this.total[j]! / p), sinceT: this.sinceT[j]! };
     }
     return best;
   }

@@ -145,3 +145,13 @@ describe('long cycles: detector and policy', () => {
     assert.deepEqual([...actions(r)], ['continue'], r.ticks.find((x) => x.verdict.intended !== 'continue')?.verdict.reason);
   });
 });
+
+describe('long cycles: choosing between established periods', () => {
+  it('a 10-line traceback whose last line rotates over 3 values is a 30-line cycle, not a 90% 10-line one', () => {
+    const tb = (err: number) => [10, 11, 12, 13, 14, 15, 16, 17, 18, err];
+    const cycle = [...tb(20), ...tb(21), ...tb(22)];
+    const t = new CycleTracker();
+    feed(t, [...cycle, ...cycle, ...cycle, ...cycle]);
+    assert.deepEqual([t.established()?.period, t.established()?.share], [30, 1]);
+  });
+});
