@@ -3,9 +3,9 @@
 // host messages into view updates.
 import type { TimelineEvent, TimelineKind } from '../server/shared/protocol/domain';
 import type { HostMessage, HostToWebview, IncidentFilters, PanelState, WorkspaceOption } from '../server/shared/protocol/panel';
-import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE } from '../server/shared/protocol/panelDefaults';
+import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE, type RunAction } from '../server/shared/protocol/panelDefaults';
 import { h, icon, replace, uid } from './dom';
-import { IncidentDetailView, type RunAction } from './incidentDetail';
+import { IncidentDetailView } from './incidentDetail';
 import { IncidentListView, matchesFilters } from './incidentList';
 import { onHostMessage, savedState, saveState, send } from './host';
 import { onThemeChange } from './theme';

@@ -3,13 +3,12 @@
 // what it did and who did it, and Stop/Restart while the job still runs.
 import type { Decision, Incident, Run, Sample, TimelineEvent } from '../server/shared/protocol/domain';
 import type { IncidentDetail } from '../server/shared/protocol/panel';
-import { ACTIVE_PHASES, MAX_ACTION_REASON } from '../server/shared/protocol/panelDefaults';
+import { ACTIVE_PHASES, MAX_ACTION_REASON, type RunAction } from '../server/shared/protocol/panelDefaults';
 import { RunCharts } from './charts';
 import { focusSoon, h, icon, replace, uid, type Child } from './dom';
 import { duration, fullTime, humanize, num, percent, when, withUnit } from './format';
 import { journalDetail } from './timelineView';
 
-export type RunAction = 'run/stop' | 'run/restart';
 
 export interface DetailCallbacks {
   back(): void;

@@ -4,14 +4,17 @@
 import type { Logger } from '../../server/util/logger';
 import type { Sample, TimelineEvent } from '../../server/shared/protocol/domain';
 import {
+  RESPONSE_OF,
   WebviewToHost,
+  type PanelRequestType,
+  type ResponseOf,
   type HostCommandName,
   type HostToWebview,
   type IncidentDetail,
   type PanelState,
   type WebviewCommand,
 } from '../../server/shared/protocol/panel';
-import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE } from '../../server/shared/protocol/panelDefaults';
+import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE, type ActionRequest } from '../../server/shared/protocol/panelDefaults';
 import { recordOf } from '../backend/journal';
 import { touches, withRow, withSample } from './heldDetail';
 import type { BackendEvent, Disposable, PanelBackend } from './panelBackend';
@@ -98,7 +101,7 @@ export class PanelSession implements Disposable {
       await this.dispatch(msg);
     } catch (err) {
       this.opts.logger.warn('panel: request failed', { type: msg.type, error: errorText(err) });
-      this.post({ type: 'error', request_id: msg.id, params: { message: errorText(err) } });
+      if (msg.type in RESPONSE_OF) this.post({ type: 'error', request_id: msg.id, params: { message: errorText(err) } });
     }
   }
 
@@ -148,7 +151,7 @@ export class PanelSession implements Disposable {
     const { filters, cursor, limit } = msg.params;
     this.state = { ...this.state, filters };
     const page = await this.opts.backend.listIncidents({ limit, cursor, ...filters });
-    this.post({ type: 'incidents/page', request_id: msg.id, params: { filters, cursor, page } });
+    this.answer(msg, { filters, cursor, page });
   }
 
   private async openIncident(msg: WebviewCommand<'incident/open'>): Promise<void> {
@@ -157,7 +160,7 @@ export class PanelSession implements Disposable {
     const detail = await this.opts.backend.incidentDetail(id);
     if (this.state.incident_id !== id) return;
     this.detail = detail;
-    this.post({ type: 'incident/detail', request_id: msg.id, params: { detail } });
+    this.answer(msg, { detail });
   }
 
   private async listTimeline(msg: WebviewCommand<'timeline/list'>): Promise<void> {
@@ -166,7 +169,7 @@ export class PanelSession implements Disposable {
       this.state = { ...this.state, timeline_kinds: kinds, filters: { ...this.state.filters, workspace_id } };
     }
     const page = await this.opts.backend.timeline({ limit, cursor, kinds, workspace_id });
-    this.post({ type: 'timeline/page', request_id: msg.id, params: { kinds, workspace_id, cursor, page } });
+    this.answer(msg, { kinds, workspace_id, cursor, page });
   }
 
   private async actOnRun(msg: WebviewCommand<'run/stop' | 'run/restart'>): Promise<void> {
@@ -199,8 +202,13 @@ export class PanelSession implements Disposable {
     this.actionResult(msg, true, 'Copied to the clipboard.');
   }
 
-  private actionResult(msg: { type: HostActionType; id: string }, ok: boolean, message: string): void {
-    this.post({ type: 'action/result', request_id: msg.id, params: { action: msg.type, ok, message } });
+  private actionResult(msg: WebviewCommand<ActionRequest>, ok: boolean, message: string): void {
+    this.answer(msg, { action: msg.type, ok, message });
+  }
+
+  /** Answers a request with the response it names, carrying its id. */
+  private answer<T extends PanelRequestType>(msg: { type: T; id: string }, params: ResponseOf<T>['params']): void {
+    this.post({ type: RESPONSE_OF[msg.type], request_id: msg.id, params } as HostToWebview);
   }
 
   /** Everything the current view needs, in one message: sent on `ready`, on visibility and on navigation. */
@@ -340,5 +348,3 @@ export class PanelSession implements Disposable {
     );
   }
 }
-
-type HostActionType = 'run/stop' | 'run/restart' | 'command/run' | 'clipboard/write';

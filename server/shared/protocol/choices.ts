@@ -5,3 +5,6 @@
 export const PROFILE_NAMES = ['light', 'standard', 'strict', 'agent'] as const;
 export const RUNAWAY_ACTIONS = ['alert', 'kill', 'restart'] as const;
 export const ROLLOUT_MODES = ['enforce', 'shadow', 'canary'] as const;
+/** Every kind of journal row, in the order the panel offers them as filters. */
+export const TIMELINE_KINDS = ['run', 'decision', 'incident', 'lifecycle', 'audit'] as const;
+export type TimelineKindName = (typeof TIMELINE_KINDS)[number];

@@ -4,7 +4,7 @@
 // only) all use these. Every timestamp is epoch milliseconds.
 import { z } from 'zod';
 import { ACTION_SCALE } from './actions';
-import { PROFILE_NAMES, ROLLOUT_MODES, RUNAWAY_ACTIONS } from './choices';
+import { PROFILE_NAMES, ROLLOUT_MODES, RUNAWAY_ACTIONS, TIMELINE_KINDS } from './choices';
 
 export const ProfileName = z.enum(PROFILE_NAMES);
 export type ProfileName = z.infer<typeof ProfileName>;
@@ -196,7 +196,7 @@ export const LifecycleEvent = z.object({
 });
 export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
 
-export const TimelineKind = z.enum(['run', 'decision', 'incident', 'lifecycle', 'audit']);
+export const TimelineKind = z.enum(TIMELINE_KINDS);
 export type TimelineKind = z.infer<typeof TimelineKind>;
 
 /**

@@ -1,12 +1,13 @@
 // The message protocol between the incident panel (webview) and the extension
-// host, GitLens-style: the webview sends commands (each with a request id),
-// the host answers and pushes notifications. The host validates every inbound
+// host, GitLens-style: the webview sends commands and requests (each with an
+// id), the host answers each request with the response it names, carrying
+// that id, and pushes notifications. The host validates every inbound
 // message with these schemas; the webview imports the types only, so zod never
 // reaches the browser bundle.
 import { z } from 'zod';
-import { IncidentDetail } from './api';
-import { Decision, Incident, IncidentStatus, Run, Sample, TimelineEvent, TimelineKind } from './domain';
-import { HOST_COMMANDS, MAX_ACTION_REASON, MAX_CLIPBOARD_TEXT } from './panelDefaults';
+import { IncidentDetail, IncidentPage, TimelinePage } from './api';
+import { Incident, IncidentStatus, Sample, TimelineEvent, TimelineKind } from './domain';
+import { ACTION_REQUESTS, DEFAULT_PANEL_STATE, HOST_COMMANDS, MAX_ACTION_REASON, MAX_CLIPBOARD_TEXT } from './panelDefaults';
 
 const Id = z.string().min(1).max(200);
 const Cursor = z.string().min(1).max(2000);
@@ -37,12 +38,12 @@ export const PanelState = z.object({
 });
 export type PanelState = z.infer<typeof PanelState>;
 
-const pageOf = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), next_cursor: z.string().nullable(), has_more: z.boolean() });
+/** The default state is declared without zod (panelDefaults.ts); it must be a PanelState. */
+DEFAULT_PANEL_STATE satisfies PanelState;
 
-export const IncidentPage = pageOf(Incident);
+/** Pages of the lists: the API's own page schemas. */
+export { IncidentPage, TimelinePage };
 export type IncidentPage = z.infer<typeof IncidentPage>;
-export const TimelinePage = pageOf(TimelineEvent);
 export type TimelinePage = z.infer<typeof TimelinePage>;
 
 /** Everything the drill-down shows for one incident: the API's answer, as is. */
@@ -55,8 +56,14 @@ export const HostCommandName = z.enum(HOST_COMMANDS);
 export type HostCommandName = z.infer<typeof HostCommandName>;
 
 // ---- webview → host ------------------------------------------------------
+// Two kinds of message go this way, as in GitLens's IPC: commands (`ready`,
+// `state/changed`: nothing answers them) and requests. Every message carries an
+// id; a request names its response (RESPONSE_OF) and the host answers with that
+// notification carrying the request's id as `request_id` — or with `error`
+// when the request failed. (The list pages still repeat their filters and
+// cursor, which the webview matches them by.)
 
-const command = <T extends string, P extends z.ZodType>(type: T, params: P) =>
+const message = <T extends string, P extends z.ZodType>(type: T, params: P) =>
   z.object({ type: z.literal(type), id: RequestId, params });
 
 const ActionParams = z.object({
@@ -64,14 +71,15 @@ const ActionParams = z.object({
   reason: z.string().trim().min(1).max(MAX_ACTION_REASON),
 });
 
-export const ReadyCommand = command('ready', z.object({ state: PanelState.nullable() }));
-export const StateChangedCommand = command('state/changed', z.object({ state: PanelState }));
-export const IncidentsListCommand = command(
+/** The webview is (re)loaded: the host answers with `state/full`. */
+export const ReadyCommand = message('ready', z.object({ state: PanelState.nullable() }));
+export const StateChangedCommand = message('state/changed', z.object({ state: PanelState }));
+export const IncidentsListRequest = message(
   'incidents/list',
   z.object({ filters: IncidentFilters, cursor: Cursor.nullable(), limit: z.number().int().min(1).max(500) }),
 );
-export const IncidentOpenCommand = command('incident/open', z.object({ incident_id: Id }));
-export const TimelineListCommand = command(
+export const IncidentOpenRequest = message('incident/open', z.object({ incident_id: Id }));
+export const TimelineListRequest = message(
   'timeline/list',
   z.object({
     kinds: z.array(TimelineKind),
@@ -80,24 +88,21 @@ export const TimelineListCommand = command(
     limit: z.number().int().min(1).max(500),
   }),
 );
-export const RunStopCommand = command('run/stop', ActionParams);
-export const RunRestartCommand = command('run/restart', ActionParams);
-export const CommandRunCommand = command('command/run', z.object({ command: HostCommandName }));
-export const ClipboardWriteCommand = command(
-  'clipboard/write',
-  z.object({ text: z.string().min(1).max(MAX_CLIPBOARD_TEXT) }),
-);
+export const RunStopRequest = message('run/stop', ActionParams);
+export const RunRestartRequest = message('run/restart', ActionParams);
+export const CommandRunRequest = message('command/run', z.object({ command: HostCommandName }));
+export const ClipboardWriteRequest = message('clipboard/write', z.object({ text: z.string().min(1).max(MAX_CLIPBOARD_TEXT) }));
 
 export const WebviewToHost = z.discriminatedUnion('type', [
   ReadyCommand,
   StateChangedCommand,
-  IncidentsListCommand,
-  IncidentOpenCommand,
-  TimelineListCommand,
-  RunStopCommand,
-  RunRestartCommand,
-  CommandRunCommand,
-  ClipboardWriteCommand,
+  IncidentsListRequest,
+  IncidentOpenRequest,
+  TimelineListRequest,
+  RunStopRequest,
+  RunRestartRequest,
+  CommandRunRequest,
+  ClipboardWriteRequest,
 ]);
 export type WebviewToHost = z.infer<typeof WebviewToHost>;
 export type WebviewCommandType = WebviewToHost['type'];
@@ -107,8 +112,8 @@ export type WebviewCommand<T extends WebviewCommandType> = Extract<WebviewToHost
 
 const notification = <T extends string, P extends z.ZodType>(type: T, params: P) =>
   z.object({ type: z.literal(type), params });
-/** A notification that answers a command carries its id; `null` when the host pushes it unasked. */
-const reply = <T extends string, P extends z.ZodType>(type: T, params: P) =>
+/** A response: `request_id` is the id of the request it answers; `null` when the host pushes it unasked. */
+const response = <T extends string, P extends z.ZodType>(type: T, params: P) =>
   z.object({ type: z.literal(type), request_id: RequestId.nullable(), params });
 
 export const StateFullNotification = notification(
@@ -126,62 +131,56 @@ export const StateFullNotification = notification(
     error: z.string().nullable(),
   }),
 );
-export const IncidentsPageNotification = reply(
+export const IncidentsPageResponse = response(
   'incidents/page',
   z.object({ filters: IncidentFilters, cursor: Cursor.nullable(), page: IncidentPage }),
 );
-export const IncidentDetailNotification = reply('incident/detail', z.object({ detail: IncidentDetail }));
+/** Also pushed (`request_id: null`) when live events changed the open incident. */
+export const IncidentDetailResponse = response('incident/detail', z.object({ detail: IncidentDetail }));
 export const IncidentUpsertNotification = notification('incident/upsert', z.object({ incident: Incident }));
 export const SampleAppendNotification = notification('sample/append', z.object({ sample: Sample }));
-export const TimelinePageNotification = reply(
+export const TimelinePageResponse = response(
   'timeline/page',
-  z.object({
-    kinds: z.array(TimelineKind),
-    workspace_id: Id.nullable(),
-    cursor: Cursor.nullable(),
-    page: TimelinePage,
-  }),
+  z.object({ kinds: z.array(TimelineKind), workspace_id: Id.nullable(), cursor: Cursor.nullable(), page: TimelinePage }),
 );
 /** New journal rows, newest first. */
 export const TimelineAppendNotification = notification('timeline/append', z.object({ events: z.array(TimelineEvent) }));
-export const ActionResultNotification = reply(
+export const ActionResultResponse = response(
   'action/result',
   z.object({
-    action: z.enum(['run/stop', 'run/restart', 'command/run', 'clipboard/write']),
+    action: z.enum(ACTION_REQUESTS),
     ok: z.boolean(),
     /** A sentence for the person: what happened, or what went wrong and what to do. */
     message: z.string(),
   }),
 );
-export const ErrorNotification = reply('error', z.object({ message: z.string() }));
+/** The answer to any request that failed. */
+export const ErrorResponse = response('error', z.object({ message: z.string() }));
 
 export const HostToWebview = z.discriminatedUnion('type', [
   StateFullNotification,
-  IncidentsPageNotification,
-  IncidentDetailNotification,
+  IncidentsPageResponse,
+  IncidentDetailResponse,
   IncidentUpsertNotification,
   SampleAppendNotification,
-  TimelinePageNotification,
+  TimelinePageResponse,
   TimelineAppendNotification,
-  ActionResultNotification,
-  ErrorNotification,
+  ActionResultResponse,
+  ErrorResponse,
 ]);
 export type HostToWebview = z.infer<typeof HostToWebview>;
 export type HostMessageType = HostToWebview['type'];
 export type HostMessage<T extends HostMessageType> = Extract<HostToWebview, { type: T }>;
 
-// ---- backend events the host relays ---------------------------------------
-
-/**
- * A live event from the backend, as GET /v1/stream sends it: `sample` carries
- * a Sample; every other event is a journal row (TimelineEvent) named after its
- * kind, whose `data` holds the record (the Incident of an `incident` row, the
- * AuditEvent of an `audit` row...). Validated before anything is relayed.
- */
-export const PanelEvent = z.union([
-  z.object({ kind: z.literal('sample'), data: Sample }),
-  z
-    .object({ kind: TimelineKind, data: TimelineEvent })
-    .refine((e) => e.kind === e.data.kind, { message: 'the event name must be the journal row kind' }),
-]);
-export type PanelEvent = z.infer<typeof PanelEvent>;
+/** Each request and the response that answers it. */
+export const RESPONSE_OF = {
+  'incidents/list': 'incidents/page',
+  'incident/open': 'incident/detail',
+  'timeline/list': 'timeline/page',
+  'run/stop': 'action/result',
+  'run/restart': 'action/result',
+  'command/run': 'action/result',
+  'clipboard/write': 'action/result',
+} as const satisfies Partial<Record<WebviewCommandType, HostMessageType>>;
+export type PanelRequestType = keyof typeof RESPONSE_OF;
+export type ResponseOf<T extends PanelRequestType> = HostMessage<(typeof RESPONSE_OF)[T]>;

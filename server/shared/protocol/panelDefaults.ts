@@ -1,7 +1,7 @@
 // Constants of the incident panel protocol that both sides need at run time.
-// Kept free of zod (type imports only) so the webview bundle can use them
-// without pulling the schema library into the browser.
-import type { PanelState } from './panel';
+// Kept free of zod, and of panel.ts (which builds its schemas from these),
+// so the webview bundle can use them without the schema library.
+import { TIMELINE_KINDS, type TimelineKindName } from './choices';
 
 /** The webview panel's view type: the serializer and `onWebviewPanel:` use it. */
 export const PANEL_VIEW_TYPE = 'flowforge.incidents';
@@ -28,16 +28,22 @@ export const MAX_CLIPBOARD_TEXT = 4000;
 export const ACTIVE_PHASES: readonly string[] = ['STARTING', 'RUNNING'];
 
 /** Every timeline kind, in the order the panel offers them as filters. */
-export const TIMELINE_KINDS = ['run', 'decision', 'incident', 'lifecycle', 'audit'] as const;
+export { TIMELINE_KINDS };
 
 /** Commands the panel may ask the host to run (the empty state's buttons). */
 export const HOST_COMMANDS = ['runDemo', 'superviseTask'] as const;
 
-/** The panel's state before anything was chosen: the incident list, no filters. */
-export const DEFAULT_PANEL_STATE: PanelState = {
-  v: 1,
-  view: 'incidents',
-  incident_id: null,
-  filters: { workspace_id: null, status: null, kind: null },
-  timeline_kinds: [],
+/** The requests the host answers with `action/result` (what was asked, ok, a sentence). */
+export const ACTION_REQUESTS = ['run/stop', 'run/restart', 'command/run', 'clipboard/write'] as const;
+export type ActionRequest = (typeof ACTION_REQUESTS)[number];
+/** The two that act on a run (confirmed in the drill-down). */
+export type RunAction = Extract<ActionRequest, 'run/stop' | 'run/restart'>;
+
+/** The panel's state before anything was chosen: the incident list, no filters (a PanelState; panel.ts checks it fits). */
+export const DEFAULT_PANEL_STATE = {
+  v: 1 as const,
+  view: 'incidents' as 'incidents' | 'timeline' | 'incident',
+  incident_id: null as string | null,
+  filters: { workspace_id: null as string | null, status: null as 'open' | 'closed' | null, kind: null as string | null },
+  timeline_kinds: [] as TimelineKindName[],
 };

@@ -2,7 +2,7 @@
 // the webview sends, the ready handshake and full state, Stop/Restart results,
 // and how live backend events are relayed.
 import assert from 'node:assert/strict';
-import type { HostToWebview } from '../../../server/shared/protocol/panel';
+import { RESPONSE_OF, type HostToWebview } from '../../../server/shared/protocol/panel';
 import { DEFAULT_PANEL_STATE } from '../../../server/shared/protocol/panelDefaults';
 import { createLogger } from '../../../server/util/logger';
 import { PanelSession } from '../../../src/panel/panelSession';
@@ -133,6 +133,22 @@ describe('PanelSession', () => {
     assert.equal(refreshed?.request_id, null);
     assert.equal(refreshed?.params.detail.run?.lifecycle, 'STOPPED');
     assert.ok(refreshed?.params.detail.chain.some((e) => e.kind === 'audit' && e.data.actor === 'user'));
+  });
+
+  it('answers every request with the response it names, carrying the request id', async () => {
+    const t = setup();
+    await t.ready();
+    const asked = [
+      { type: 'incidents/list', id: 'a1', params: { filters: DEFAULT_PANEL_STATE.filters, cursor: null, limit: 5 } },
+      { type: 'timeline/list', id: 'a2', params: { kinds: [], workspace_id: null, cursor: null, limit: 5 } },
+      { type: 'incident/open', id: 'a3', params: { incident_id: 'inc-00001' } },
+      { type: 'run/stop', id: 'a4', params: { run_id: 'run-1', reason: 'looping' } },
+    ] as const;
+    for (const msg of asked) {
+      await t.session.handle(msg);
+      const answer = t.posted.find((m) => 'request_id' in m && m.request_id === msg.id);
+      assert.equal(answer?.type, RESPONSE_OF[msg.type], msg.type);
+    }
   });
 
   it('runs only the commands the protocol allows', async () => {
