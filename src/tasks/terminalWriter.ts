@@ -39,6 +39,8 @@ export class TerminalWriter {
   private lastNoteAt = 0;
   private atLineStart = true;
   private lastFlushAt = 0;
+  /** What the rate allowed but quiet moments did not use (up to one second's worth): lets a burst after a quiet spell through. */
+  private tokens = 0;
   private readonly flushMs: number;
   private readonly rate: number;
   /** Characters one flush may show at least (the rate over one interval). */
@@ -115,17 +117,19 @@ export class TerminalWriter {
       this.skipped += text.length - kept.length;
       text = kept;
     }
+    this.tokens = Math.max(0, allowance - text.length);
     this.emit(this.skippedNote(final) + toCrlf(text));
   }
 
   /**
-   * What the rate allows since the last flush: a flush that comes late (the
-   * extension host was busy) may show what the job printed meanwhile, so a
-   * stall is not mistaken for a flood. At most one second's worth.
+   * What the rate allows now: what quiet moments left unused plus the rate
+   * times the time since the last flush, at most one second's worth. A late
+   * flush (the extension host was busy) or a burst after a quiet spell is
+   * shown; a flood is still held to the rate.
    */
   private allowance(): number {
     const elapsed = this.lastFlushAt === 0 ? 0 : this.now() - this.lastFlushAt;
-    return Math.min(this.rate, Math.max(this.budget, Math.round((this.rate * elapsed) / 1000)));
+    return Math.min(this.rate, Math.max(this.budget, this.tokens + Math.round((this.rate * elapsed) / 1000)));
   }
 
   private emit(text: string): void {
