@@ -1,36 +1,38 @@
-// The admin key the extension and its backend share: kept in SecretStorage
-// (`flowforge.apiKey`), made on first use. When SecretStorage cannot be used
-// (no OS keyring on a Linux box), a key made for this session works as well:
-// it only has to live as long as the backend.
-import { generateApiKey, MIN_KEY_LENGTH } from '../../server/shared/apiKeyGen';
+// The admin key the extension and its backend share: made in memory for each
+// backend the window starts and handed over IPC, never stored. A stored key
+// (VS Code SecretStorage) is readable by a job: an unlocked keyring answers
+// any process of the user, and on Linux without a keyring VS Code encrypts
+// with a built-in key. The key only has to live as long as its backend.
+import { generateApiKey } from '../../server/shared/apiKeyGen';
 import type { Logger } from '../../server/util/logger';
 
-export const API_KEY_SECRET = 'flowforge.apiKey';
-/** A keyring that prompts or hangs must not hold the backend back. */
+/** Where versions before the per-session key kept it; deleted at start so no old key lingers. */
+export const STORED_API_KEY_SECRET = 'flowforge.apiKey';
+/** A keyring that prompts or hangs must not hold anything back. */
 const SECRET_TIMEOUT_MS = 5000;
 
 export interface SecretStore {
-  get(key: string): PromiseLike<string | undefined>;
-  store(key: string, value: string): PromiseLike<void>;
+  delete(key: string): PromiseLike<void>;
 }
 
-function withTimeout<T>(p: PromiseLike<T>, what: string): Promise<T> {
-  return Promise.race([
-    Promise.resolve(p),
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${SECRET_TIMEOUT_MS / 1000} s`)), SECRET_TIMEOUT_MS)),
-  ]);
+/** A fresh key for one backend; a restarted backend gets another. */
+export async function sessionApiKey(): Promise<string> {
+  return generateApiKey();
 }
 
-export async function loadApiKey(secrets: SecretStore, logger: Logger): Promise<string> {
+/** Removes the key earlier versions stored; a keyring that fails or hangs only costs a log line. */
+export async function forgetStoredApiKey(secrets: SecretStore, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const existing = await withTimeout(secrets.get(API_KEY_SECRET), 'SecretStorage');
-    if (existing && existing.length >= MIN_KEY_LENGTH && !/\s/.test(existing)) return existing;
-    const key = generateApiKey();
-    await withTimeout(secrets.store(API_KEY_SECRET, key), 'SecretStorage');
-    logger.info('generated a new FlowForge API key and kept it in VS Code SecretStorage');
-    return key;
+    await Promise.race([
+      Promise.resolve(secrets.delete(STORED_API_KEY_SECRET)),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${SECRET_TIMEOUT_MS / 1000} s`)), SECRET_TIMEOUT_MS);
+      }),
+    ]);
   } catch (err) {
-    logger.warn(`SecretStorage is not usable (${(err as Error).message}); using an API key for this session only`);
-    return generateApiKey();
+    logger.warn(`could not delete the API key stored by an earlier FlowForge version (${(err as Error).message})`);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../server/util/logger';
 import { backendLogLevel } from '../log';
 import { ApiClient } from './apiClient';
-import { loadApiKey } from './apiKey';
+import { forgetStoredApiKey, sessionApiKey } from './apiKey';
 import { BackendEvents } from './backendEvents';
 import { BackendProcess, describeExit, type BackendInfo } from './backendProcess';
 
@@ -29,7 +29,7 @@ export function connectBackend(context: vscode.ExtensionContext, channel: vscode
     modulePath: context.asAbsolutePath('dist/backend.js'),
     storePath: storePathOf(context),
     port: apiPort,
-    apiKey: () => loadApiKey(context.secrets, logger),
+    apiKey: sessionApiKey,
     logger,
     logLevel: backendLogLevel(channel.logLevel),
   });
@@ -44,6 +44,7 @@ export function connectBackend(context: vscode.ExtensionContext, channel: vscode
   });
   const levelChange = channel.onDidChangeLogLevel((level) => backend.setLogLevel(backendLogLevel(level)));
   backend.start();
+  void forgetStoredApiKey(context.secrets, logger);
   return {
     process: backend,
     client,

@@ -35,6 +35,7 @@ export interface BackendProcessOptions {
   storePath: string;
   /** 0 = any free port. */
   port: number;
+  /** The admin key of each backend started (a restarted backend may get a new one). */
   apiKey: () => Promise<string>;
   logger: Logger;
   logLevel: IpcLogLevel;
@@ -128,7 +129,9 @@ export class BackendProcess {
   }
 
   private async spawn(): Promise<void> {
-    this.key ??= await this.o.apiKey();
+    // Only between backends (info is null) does the key change, so a request
+    // waiting in endpoint() gets the key of the backend that answers it.
+    this.key = await this.o.apiKey();
     if (this.stopping) return;
     this.lastMessage = null;
     this.forkedAt = performance.now();

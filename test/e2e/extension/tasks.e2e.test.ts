@@ -259,6 +259,7 @@ describe('FlowForge in VS Code: tasks, terminal profile, status bar, notificatio
   it('restarts a backend that dies, says so, and registers the folder with the new one', async () => {
     const { page } = session;
     const before = await inHost<{ pid: number; generation: number }>(session, 'return ff.backend.process.current');
+    const oldKey = await inHost<string>(session, 'return (await ff.backend.process.endpoint()).key');
     process.kill(before.pid, 'SIGKILL');
     await waitForNotification(page, /FlowForge backend stopped unexpectedly \(signal SIGKILL\); restarting/);
     await eventually(() => inHost<{ generation: number } | null>(session, 'return ff.backend.process.current'), (info) => info?.generation === before.generation + 1, {
@@ -270,6 +271,10 @@ describe('FlowForge in VS Code: tasks, terminal profile, status bar, notificatio
       { message: 'the folder registered with the new backend' },
     );
     assert.ok(registered);
+    // The key was made for the dead backend only: the new one has its own, and the old one opens nothing.
+    const now = await inHost<{ url: string; key: string }>(session, 'return await ff.backend.process.endpoint()');
+    assert.notEqual(now.key, oldKey, 'a restarted backend gets a new key');
+    assert.equal((await fetch(`${now.url}/v1/runs?limit=1`, { headers: { Authorization: `Bearer ${oldKey}` } })).status, 401, 'the old key is refused');
     await eventually(() => statusBarItem(page, 'flowforge.status').innerText(), (t) => /FlowForge/.test(t) && !/restarting/.test(t), {
       message: 'the status bar back from "restarting"',
     });
