@@ -9,16 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { eventually, useE2eSession } from '../harness';
-import { FIXTURES } from '../../helpers/processes';
+import { KEY_PROBE, type KeyProbeFindings } from '../../helpers/keyProbe';
 import { extensionUnderTest, inHost, makeFolder, startTask, taskExitCode } from './fixtures';
-
-interface Findings {
-  ancestors: number[];
-  files: number;
-  candidates: number;
-  urls: string[];
-  opened: { what: string; status: number; candidate: string }[];
-}
 
 describe('FlowForge in VS Code: keys out of a task’s reach', function () {
   this.timeout(180_000);
@@ -41,7 +33,7 @@ describe('FlowForge in VS Code: keys out of a task’s reach', function () {
 
   it('a flowforge task reading every ancestor and FlowForge’s folders finds nothing that opens an admin or submit route', async () => {
     // The task is written once the window is up, so it can name the session's folders.
-    const probe = { label: 'key probe', type: 'flowforge', command: process.execPath, args: [join(FIXTURES, 'keyProbe.js'), findingsFile, state, runtime, session.server.rootDir] };
+    const probe = { label: 'key probe', type: 'flowforge', command: process.execPath, args: [KEY_PROBE, findingsFile, state, runtime, session.server.rootDir] };
     // makeFolder wrote an empty tasks.json; VS Code picks up the new one while the window is open.
     writeFileSync(join(folder, '.vscode', 'tasks.json'), JSON.stringify({ version: '2.0.0', tasks: [probe] }, null, 2));
     await eventually(() => inHost<string[]>(session, 'return (await vscode.tasks.fetchTasks()).map((t) => t.name)'), (names) => names.includes('key probe'), {
@@ -51,7 +43,7 @@ describe('FlowForge in VS Code: keys out of a task’s reach', function () {
     await startTask(session, 'key probe');
     assert.equal(await taskExitCode(session, 'key probe', 120_000), 0);
     await eventually(() => existsSync(findingsFile), Boolean, { message: 'the probe’s findings' });
-    const f = JSON.parse(readFileSync(findingsFile, 'utf8')) as Findings;
+    const f = JSON.parse(readFileSync(findingsFile, 'utf8')) as KeyProbeFindings;
     const summary = `${f.ancestors.length} ancestors, ${f.files} files, ${f.candidates} candidates, urls ${f.urls.join(' ')}`;
     console.log(`      the probe read ${summary}`);
     // The probe must have reached the live backend (its discovery file) and read real things, or it proves nothing.

@@ -11,17 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateApiKey } from '../../../server/shared/apiKeyGen';
-import { FIXTURES, REPO, waitFor } from '../../helpers/processes';
-
-const PROBE = join(FIXTURES, 'keyProbe.js');
-
-interface Findings {
-  ancestors: number[];
-  files: number;
-  candidates: number;
-  urls: string[];
-  opened: { what: string; status: number; candidate: string }[];
-}
+import { KEY_PROBE, type KeyProbeFindings } from '../../helpers/keyProbe';
+import { REPO, waitFor } from '../../helpers/processes';
 
 describe('keys out of a job’s reach', function () {
   this.timeout(120_000);
@@ -49,15 +40,15 @@ describe('keys out of a job’s reach', function () {
   });
 
   const outFile = () => join(base, 'findings.json');
-  const probeArgs = () => [PROBE, outFile(), state, runtime];
+  const probeArgs = () => [KEY_PROBE, outFile(), state, runtime];
 
-  async function findings(): Promise<Findings> {
+  async function findings(): Promise<KeyProbeFindings> {
     await waitFor(() => existsSync(outFile()), 60_000, 100);
     await new Promise((r) => setTimeout(r, 100));
-    return JSON.parse(readFileSync(outFile(), 'utf8')) as Findings;
+    return JSON.parse(readFileSync(outFile(), 'utf8')) as KeyProbeFindings;
   }
 
-  function expectNothingOpens(f: Findings): void {
+  function expectNothingOpens(f: KeyProbeFindings): void {
     assert.ok(f.urls.length >= 1, `the probe found no API to try: ${JSON.stringify(f)}`);
     assert.ok(f.ancestors.length >= 2, `the probe read too few ancestors: ${JSON.stringify(f.ancestors)}`);
     assert.ok(f.files >= 1, 'the probe read no file');
