@@ -3,6 +3,7 @@
 // jobs are real `sleep` processes in their own process groups (so stops and
 // exits are real, and quick).
 import { strict as assert } from 'node:assert';
+import { tmpdir } from 'node:os';
 import { Detector } from '../../../server/detect/detector';
 import { Engine } from '../../../server/engine/engine';
 import type { InterventionEvent } from '../../../server/engine/events';
@@ -99,7 +100,8 @@ function sleepJob(w: World, overrides: { onRunaway?: 'kill' | 'restart' | 'alert
     command: overrides.command ?? 'sleep',
     args: overrides.args ?? ['30'],
     shell: false,
-    cwd: process.cwd(),
+    // A stop writes flowforge-feedback.md beside the job: keep it out of the checkout.
+    cwd: tmpdir(),
     source: 'cli',
     workspaceId: 'ws-test',
     owner: null,
