@@ -10,6 +10,7 @@ import type { LifecycleEvent, TimelineEvent } from '../shared/protocol/domain';
 import { Lifecycle } from '../shared/protocol/domain';
 import type { EvidenceStore } from '../store/types';
 import type { Clock } from '../util/clock';
+import { RunawayMetrics } from './runawayMetrics';
 
 export const STOP_SLO_SECONDS = 3;
 export const RESTART_SLO_SECONDS = 5;
@@ -41,6 +42,7 @@ export class ApiMetrics {
   private readonly incidents: Counter<'kind'>;
   private readonly interventions: Counter<'kind'>;
   private readonly actions: Counter<'action' | 'actor'>;
+  private readonly runaways: RunawayMetrics;
   private readonly stopSlo: SloBook = { total: 0, within: 0 };
   private readonly restartSlo: SloBook = { total: 0, within: 0 };
   private readonly stopping = new Map<string, number>();
@@ -72,6 +74,7 @@ export class ApiMetrics {
     this.incidents = new Counter({ name: 'flowforge_incidents_total', help: 'Incidents opened, by kind.', labelNames: ['kind'], ...r });
     this.interventions = new Counter({ name: 'flowforge_interventions_total', help: 'Times FlowForge stepped in, by kind (alert, kill, restart, held, budget_spent).', labelNames: ['kind'], ...r });
     this.actions = new Counter({ name: 'flowforge_actions_total', help: 'Audited actions, by action and kind of actor.', labelNames: ['action', 'actor'], ...r });
+    this.runaways = new RunawayMetrics(registers, (id) => src.store.getIncident(id));
     this.gauges(r);
   }
 
@@ -82,6 +85,7 @@ export class ApiMetrics {
       events.on('journal', (e) => this.onJournal(e)),
       events.on('intervention', (e: InterventionEvent) => {
         this.interventions.inc({ kind: e.kind });
+        this.runaways.onIntervention(e);
         if (e.kind === 'budget_spent') this.budgetBlocks.inc({ source: 'policy' });
       }),
     ];
@@ -131,6 +135,7 @@ export class ApiMetrics {
   }
 
   private onJournal(e: TimelineEvent): void {
+    this.runaways.onJournal(e);
     if (e.kind === 'lifecycle') this.onLifecycle(e.data as unknown as LifecycleEvent);
     else if (e.kind === 'incident' && e.data.status === 'open') this.incidents.inc({ kind: String(e.data.kind ?? 'unknown') });
     else if (e.kind === 'audit') this.actions.inc({ action: String(e.data.action), actor: String(e.data.actor ?? '').split(':')[0] || 'unknown' });

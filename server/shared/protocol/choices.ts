@@ -8,3 +8,9 @@ export const ROLLOUT_MODES = ['enforce', 'shadow', 'canary'] as const;
 /** Every kind of journal row, in the order the panel offers them as filters. */
 export const TIMELINE_KINDS = ['run', 'decision', 'incident', 'lifecycle', 'audit'] as const;
 export type TimelineKindName = (typeof TIMELINE_KINDS)[number];
+/**
+ * The audit action of a person's "not a runaway" verdict on an incident
+ * (`flowforge allow <incident>`, the panel's button, the API). The metrics count
+ * these rows as false-stop feedback, so whoever writes them uses this name.
+ */
+export const NOT_A_RUNAWAY_AUDIT_ACTION = 'allow';

@@ -2,12 +2,7 @@ import { strict as assert } from 'node:assert';
 import { tmpdir } from 'node:os';
 import { waitFor } from '../../helpers/processes';
 import { startTestApi, type TestApi } from './harness';
-
-/** The value of one sample line of Prometheus text, or null. */
-function sample(text: string, name: string): number | null {
-  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-  return line ? Number(line.slice(name.length + 1)) : null;
-}
+import { sampleValue as sample } from './metricsScene';
 
 describe('api: /v1/metrics', function () {
   let api: TestApi;
