@@ -15,6 +15,7 @@ Usage:
   flowforge api <method> <path> [--data JSON]   call the API (the key never on the command line)
   flowforge incidents [--json]            list recorded incidents
   flowforge timeline [--incident ID]      everything FlowForge did (or one incident's chain)
+  flowforge evidence <export|verify|public-key>   signed evidence bundles of an incident
   flowforge hook <claude|gemini|codex>    answer an agent's hook (see docs/agents.md)
   flowforge agent setup <agent> [--user|--project] [--print]   add FlowForge's hooks to an agent's settings
   flowforge bench <corpus|overhead|store|api|detector|hooks|agents>   benchmarks
@@ -30,6 +31,7 @@ const commands: Record<string, () => Promise<Command>> = {
   api: async () => (await import('./cli/apiCommand')).apiCommand,
   incidents: async () => (await import('./cli/readCommands')).incidentsCommand,
   timeline: async () => (await import('./cli/readCommands')).timelineCommand,
+  evidence: async () => (await import('./cli/evidenceCommand')).evidenceCommand,
   bench: async () => (await import('./cli/benchCommand')).benchCommand,
   hook: async () => (await import('./agents/hookClient')).hookCommand,
   agent: async () => (await import('./agents/agentSetup')).agentCommand,

@@ -7,13 +7,16 @@
 // Jobs never inherit these variables (server/supervisor/childEnv.ts), and the
 // CLI wipes them from its own initial environment block at start
 // (server/util/initialEnvironment.ts), which a job could read through /proc.
-import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ApiConfigError, ApiKeyError, startApiServer, type ApiKey, type ApiServer } from '../api';
 import { generateApiKey } from '../shared/apiKeyGen';
 import { defaultStorePath } from '../store';
 import { UsageError } from '../util/args';
+import { readKeyFile } from '../util/keyFile';
 import type { Session } from './session';
+
+export { readKeyFile };
 
 export interface CliApi {
   port: number;
@@ -37,21 +40,6 @@ export function apiKeysFromEnv(env: NodeJS.ProcessEnv = process.env): EnvKeys {
   if (read) keys.push({ name: 'read', scope: 'read', key: read });
   if (submit) keys.push({ name: 'submit', scope: 'submit', key: submit });
   return { keys, generated: given ? null : admin };
-}
-
-/** A key file readable by others is refused: the key in it is already exposed. */
-export function readKeyFile(path: string): string {
-  let mode: number;
-  try {
-    mode = statSync(path).mode;
-  } catch (err) {
-    throw new UsageError(`cannot read the key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0)
-    throw new UsageError(`the key file ${path} is readable by others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`);
-  const key = readFileSync(path, 'utf8').trim();
-  if (!key) throw new UsageError(`the key file ${path} is empty`);
-  return key;
 }
 
 /**

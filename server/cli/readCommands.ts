@@ -19,7 +19,7 @@ function sideStores(mainPath: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.db')).map((f) => join(dir, f)) : [];
 }
 
-async function withStore<T>(dbFlag: string | undefined, fn: (store: Awaited<ReturnType<typeof openStoreReadOnly>>['store'], path: string) => T): Promise<T> {
+export async function withStore<T>(dbFlag: string | undefined, fn: (store: Awaited<ReturnType<typeof openStoreReadOnly>>['store'], path: string) => T): Promise<T> {
   const path = dbFlag ?? defaultStorePath();
   const { store, warnings } = await openStoreReadOnly(path);
   for (const w of warnings) process.stderr.write(`flowforge: ${w}\n`);

@@ -100,6 +100,18 @@ export function redactDeep<T>(value: T): T {
 }
 
 /**
+ * Redacts a record for storage or export. Identifiers (`id`, `*_id`) and the listed
+ * path fields are kept exact: they are looked up by value and are not secrets.
+ */
+export function redactRecord<T extends object>(record: T, exact: readonly string[] = []): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) {
+    out[k] = k === 'id' || k.endsWith('_id') || exact.includes(k) ? v : redactDeep(v);
+  }
+  return out as T;
+}
+
+/**
  * Redaction with a time budget, for one flush of live output: once the budget
  * is spent, the rest of the flush is withheld (with a marker saying how much)
  * rather than shown unredacted or allowed to stall the event loop, which also

@@ -20,7 +20,7 @@ import { boundArgv, boundText, MAX_STORED_ARGV_BYTES } from './argvBounds';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { HeldLock } from './lock';
 import type { Saver } from './persist';
-import { redact, redactArgv, redactDeep } from '../shared/redact';
+import { redact, redactArgv, redactDeep, redactRecord } from '../shared/redact';
 import { applyRetention, initialRetentionState, type RetentionReport, type RetentionState } from './retention';
 import { capRunSamples, compactRunSamples, INSERT_SAMPLE, sampleFromRow, sampleParams } from './samples';
 import type { Row, SqlDb } from './sqlDb';
@@ -100,18 +100,6 @@ const clip = (s: string) => (s.length > SUMMARY_MAX ? `${s.slice(0, SUMMARY_MAX 
 const pageLimit = (limit: number) => Math.min(MAX_PAGE, Math.max(1, Math.floor(limit) || 1));
 const parse = <T>(json: unknown): T => JSON.parse(String(json)) as T;
 const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
-
-/**
- * Redacts a record for storage. Identifiers (`id`, `*_id`) and the listed
- * path fields are kept exact: they are looked up by value and are not secrets.
- */
-function redactRecord<T extends object>(record: T, exact: readonly string[] = []): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) {
-    out[k] = k === 'id' || k.endsWith('_id') || exact.includes(k) ? v : redactDeep(v);
-  }
-  return out as T;
-}
 
 /**
  * A stored API answer (JSON text): redacted value by value, so it stays
