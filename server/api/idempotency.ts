@@ -55,11 +55,15 @@ export class IdempotencyLedger {
   begin(key: string, endpoint: string, hash: string): IdempotencyOutcome {
     const found = this.store.getIdempotency(key, endpoint);
     if (found) {
-      if (found.request_hash !== hash)
+      if (found.request_hash !== hash) {
+        this.store.countIdempotencyOutcome('conflict', this.clock.now());
         throw conflict(
           'this Idempotency-Key was already used with a different request; use a new key for a new request',
           'idempotency-conflict',
         );
+      }
+      // Counted per day for GET /v1/ops/controlplane/replay/history.
+      this.store.countIdempotencyOutcome('replay', this.clock.now());
       return { kind: 'replay', status: found.status, json: found.body, contentType: found.content_type };
     }
     const slot = `${endpoint}\n${key}`;

@@ -54,7 +54,7 @@ export function initialRetentionState(db: SqlDb): RetentionState {
 export type RetentionReport = Record<'runs' | 'samples' | 'journal' | 'decisions' | 'lifecycle' | 'audit' | 'incidents' | 'idempotency', number>;
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
+export const DAY_MS = 24 * HOUR_MS;
 const LOW_WATER = 0.9;
 const RECORD_TABLES = [
   { table: 'decisions', kind: 'decision', cap: 'maxDecisions' },
@@ -151,7 +151,11 @@ function trimIncidents(db: SqlDb, s: RetentionSettings, cutoff: number, report: 
   if (opened !== undefined) report.incidents += db.run('DELETE FROM incidents WHERE opened_at <= ?', [opened]);
 }
 
+/** Days of replay counts kept: the history route reads at most this many. */
+export const IDEMPOTENCY_HISTORY_DAYS = 90;
+
 function trimIdempotency(db: SqlDb, s: RetentionSettings, now: number, report: RetentionReport): void {
+  db.run('DELETE FROM idempotency_days WHERE day <= ?', [Math.floor(now / DAY_MS) - IDEMPOTENCY_HISTORY_DAYS]);
   report.idempotency += db.run('DELETE FROM idempotency WHERE created_at < ?', [now - s.idempotencyMaxAgeHours * HOUR_MS]);
   if (Number(db.value('SELECT count(*) FROM idempotency')) <= s.maxIdempotencyRecords) return;
   const created = firstDropped(db, 'SELECT created_at FROM idempotency ORDER BY created_at DESC', keepAfterTrim(s.maxIdempotencyRecords));

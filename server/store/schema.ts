@@ -135,6 +135,19 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX journal_owner ON journal (owner, seq) WHERE owner IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    description: 'Idempotency-Key replays and conflicts counted per UTC day',
+    // One row per day, not per replay: the history route needs only counts,
+    // and the answers themselves expire after 24 h.
+    sql: `
+      CREATE TABLE idempotency_days (
+        day INTEGER PRIMARY KEY,
+        replays INTEGER NOT NULL DEFAULT 0,
+        conflicts INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

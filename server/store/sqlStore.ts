@@ -21,11 +21,13 @@ import { decodeCursor, encodeCursor } from './cursor';
 import type { HeldLock } from './lock';
 import type { Saver } from './persist';
 import { redact, redactArgv, redactDeep, redactRecord } from '../shared/redact';
-import { applyRetention, initialRetentionState, type RetentionReport, type RetentionState } from './retention';
+import { applyRetention, DAY_MS, initialRetentionState, type RetentionReport, type RetentionState } from './retention';
 import { capRunSamples, compactRunSamples, INSERT_SAMPLE, sampleFromRow, sampleParams } from './samples';
 import type { Row, SqlDb } from './sqlDb';
 import type {
   EvidenceStore,
+  IdempotencyDay,
+  IdempotencyOutcomeKind,
   IdempotencyRecord,
   IncidentRecordDetail,
   JournalNote,
@@ -336,7 +338,22 @@ export class SqlEvidenceStore implements EvidenceStore {
     this.changed();
   }
 
+  countIdempotencyOutcome(outcome: IdempotencyOutcomeKind, t: number): void {
+    const db = this.writer;
+    const column = outcome === 'replay' ? 'replays' : 'conflicts';
+    db.batch(() =>
+      db.run(`INSERT INTO idempotency_days (day, ${column}) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET ${column} = ${column} + 1`, [Math.floor(t / DAY_MS)]),
+    );
+    this.changed();
+  }
+
   // ---------------------------------------------------------------- reads
+
+  idempotencyDays(fromDay: number, toDay: number): IdempotencyDay[] {
+    return this.db
+      .all('SELECT day, replays, conflicts FROM idempotency_days WHERE day >= ? AND day <= ? ORDER BY day', [fromDay, toDay])
+      .map((r) => ({ day: Number(r.day), replays: Number(r.replays), conflicts: Number(r.conflicts) }));
+  }
 
   getRun(id: string): Run | null {
     const json = this.db.value('SELECT json FROM runs WHERE id = ?', [id]);

@@ -43,6 +43,16 @@ export interface IdempotencyRecord {
   created_at: number;
 }
 
+/** Idempotency-Key outcomes of one UTC day. */
+export interface IdempotencyDay {
+  /** Days since 1970-01-01 (UTC). */
+  day: number;
+  replays: number;
+  conflicts: number;
+}
+
+export type IdempotencyOutcomeKind = 'replay' | 'conflict';
+
 export interface StoreHealth {
   path: string | null;
   /** Opened without the lock by a reader (`flowforge incidents`); it never writes. */
@@ -107,6 +117,8 @@ export interface EvidenceStore {
   deleteWorkspace(id: string): boolean;
   getIdempotency(key: string, endpoint: string): IdempotencyRecord | null;
   putIdempotency(record: IdempotencyRecord): void;
+  /** Counts a replayed answer or a conflicting reuse of a key on the UTC day of `t`. */
+  countIdempotencyOutcome(outcome: IdempotencyOutcomeKind, t: number): void;
 
   // ---- reads ----
   getRun(id: string): Run | null;
@@ -129,6 +141,8 @@ export interface EvidenceStore {
   eventsAfter(after: number, limit: number): TimelineEvent[];
   eventsByRequest(requestId: string, limit?: number): TimelineEvent[];
   latestSeq(): number;
+  /** Replay and conflict counts of the UTC days `fromDay..toDay` (days since the epoch), oldest first; days with none are absent. */
+  idempotencyDays(fromDay: number, toDay: number): IdempotencyDay[];
   getWorkspace(id: string): Workspace | null;
   listWorkspaces(): Workspace[];
 

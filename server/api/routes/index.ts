@@ -3,12 +3,13 @@ import type { AnyRoute } from '../routeTable';
 import type { ApiServices } from '../services';
 import { docsRoute } from './docs';
 import { healthRoutes } from './health';
+import { opsRoutes } from './ops';
 import { readRoutes } from './reads';
 import { runRoutes } from './runs';
 import { workspaceRoutes } from './workspaces';
 
 export function apiRoutes(s: ApiServices): AnyRoute[] {
-  const routes = [...healthRoutes(s), ...runRoutes(s), ...readRoutes(s), ...workspaceRoutes(s)];
+  const routes = [...healthRoutes(s), ...runRoutes(s), ...readRoutes(s), ...opsRoutes(s), ...workspaceRoutes(s)];
   routes.push(docsRoute(() => routes));
   return routes;
 }

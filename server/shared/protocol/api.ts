@@ -143,6 +143,11 @@ export const RequestTraceQuery = z.strictObject({
   limit: queryInt(1, 1000).optional().describe('At most this many events (default 200).'),
 });
 
+export const REPLAY_HISTORY_DAYS_MAX = 90;
+export const ReplayHistoryQuery = z.strictObject({
+  days: queryInt(1, REPLAY_HISTORY_DAYS_MAX).optional().describe('How many UTC days, today included (default 7).'),
+});
+
 export const StreamQuery = z.strictObject({
   last_event_id: z
     .string()
@@ -349,6 +354,23 @@ export const ProcessActionResult = z.object({
 export type ProcessActionResult = z.infer<typeof ProcessActionResult>;
 
 export const RequestTrace = z.object({ request_id: z.string(), count: z.number().int(), events: z.array(TimelineEvent) });
+
+export const ReplayHistoryPoint = z.object({
+  /** UTC day, YYYY-MM-DD. */
+  day: z.string(),
+  /** Answers replayed for a repeated Idempotency-Key. */
+  replay_events: z.number().int(),
+  /** Keys reused with a different request (409). */
+  conflict_events: z.number().int(),
+});
+export const ReplayHistory = z.object({
+  days: z.number().int(),
+  replay_events: z.number().int(),
+  conflict_events: z.number().int(),
+  /** One point per day, oldest first; days without replays are 0. */
+  points: z.array(ReplayHistoryPoint),
+});
+export type ReplayHistory = z.infer<typeof ReplayHistory>;
 
 export const WorkspaceResult = z.object({ workspace: Workspace });
 export const WorkspaceRegistered = z.object({ workspace: Workspace, created: z.boolean() });
