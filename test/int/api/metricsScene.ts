@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { NOT_A_RUNAWAY_AUDIT_ACTION } from '../../../server/shared/protocol/choices';
+import { requireDebianProgram } from '../../helpers/debianProgram';
 import { waitFor } from '../../helpers/processes';
 import { startTestApi, type TestApi } from './harness';
 
@@ -38,6 +39,25 @@ export async function startMetricsScene(): Promise<MetricsScene> {
     details: { incident_id: incident.id },
   });
   return { api, runId, incidentId: incident.id, rule: incident.kind };
+}
+
+/**
+ * A scene for the tests of the enclosing describe block, started once and
+ * closed after them; `needs` names a Debian program they drive (skipped, or
+ * failed in CI, when it is missing).
+ */
+export function useMetricsScene(needs?: { program: string; pkg: string }): { readonly scene: MetricsScene } {
+  let current: MetricsScene | null = null;
+  before(async function () {
+    if (needs) requireDebianProgram(this, needs.program, needs.pkg);
+    current = await startMetricsScene();
+  });
+  after(() => current?.api.close());
+  return {
+    get scene() {
+      return current!;
+    },
+  };
 }
 
 /** The value of one sample line of Prometheus text (`name{labels}` exactly as printed), or null. */

@@ -2,24 +2,19 @@
 // (real HTTP on loopback, a read key) piped to Debian's `promtool check
 // metrics`, which must exit 0 and print nothing (no lint problem at all).
 import { strict as assert } from 'node:assert';
-import { requireDebianProgram } from '../../helpers/debianProgram';
-import { runTool, sampleValue, startMetricsScene, type MetricsScene } from './metricsScene';
+import { runTool, sampleValue, useMetricsScene } from './metricsScene';
 
 const PROMTOOL = '/usr/bin/promtool';
 
 describe('api: /v1/metrics passes promtool check metrics', function () {
   this.timeout(60_000);
-  let scene: MetricsScene;
+  const ctx = useMetricsScene({ program: PROMTOOL, pkg: 'prometheus' });
   let body: string;
-
-  before(async function () {
-    requireDebianProgram(this, PROMTOOL, 'prometheus');
-    scene = await startMetricsScene();
-    const a = await scene.api.get('/v1/metrics', { key: 'read' });
+  before(async () => {
+    const a = await ctx.scene.api.get('/v1/metrics', { key: 'read' });
     assert.equal(a.status, 200, a.text);
     body = a.text;
   });
-  after(() => scene?.api.close());
 
   it('promtool finds the linter live: a badly named counter and a millisecond unit are reported', async () => {
     const bad = '# HELP x_requests x\n# TYPE x_requests counter\nx_requests 1\n# HELP x_wait_milliseconds x\n# TYPE x_wait_milliseconds gauge\nx_wait_milliseconds 2\n';
@@ -34,7 +29,7 @@ describe('api: /v1/metrics passes promtool check metrics', function () {
     assert.equal(r.stdout + r.stderr, '', 'promtool complained');
     assert.equal(r.code, 0);
     // The body is not trivially clean: it carries the histograms and labelled counters a runaway fills.
-    const { rule } = scene;
+    const { rule } = ctx.scene;
     assert.equal(sampleValue(body, `flowforge_runaways_total{rule="${rule}"}`), 1);
     assert.equal(sampleValue(body, `flowforge_time_to_act_seconds_count{rule="${rule}",action="kill"}`), 1);
     assert.equal(sampleValue(body, `flowforge_not_a_runaway_total{rule="${rule}"}`), 1);
