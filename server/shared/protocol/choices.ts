@@ -13,4 +13,4 @@ export type TimelineKindName = (typeof TIMELINE_KINDS)[number];
  * (`flowforge allow <incident>`, the panel's button, the API). The metrics count
  * these rows as false-stop feedback, so whoever writes them uses this name.
  */
-export const NOT_A_RUNAWAY_AUDIT_ACTION = 'allow';
+export const NOT_A_RUNAWAY_AUDIT_ACTION = 'allow_signature';

@@ -62,7 +62,8 @@ function configYaml(jobs: ScrapeJob[], dir: string): string {
     lines.push(`  - job_name: ${JSON.stringify(job.name)}`, `    metrics_path: ${JSON.stringify(job.metricsPath)}`);
     if (job.key !== null) {
       const file = join(dir, `key-${i}`);
-      writeFileSync(file, job.key, { mode: 0o600 });
+      // With a newline, as `openssl rand -base64 32 > file` writes it (docs/operations.md): Prometheus trims it.
+      writeFileSync(file, job.key + '\n', { mode: 0o600 });
       lines.push('    authorization:', '      type: Bearer', `      credentials_file: ${JSON.stringify(file)}`);
     }
     lines.push('    static_configs:', `      - targets: [${JSON.stringify(job.target)}]`);
