@@ -12,9 +12,26 @@ const production = process.argv.includes('--production');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const log = (...a) => { if (!quiet) console.log(...a); };
 
+/**
+ * Keeps the OpenTelemetry SDK (~750 KB) out of the backend bundle: export.ts
+ * imports it on demand, and a single-file CommonJS bundle would otherwise
+ * carry (and parse, ~3 MB of RSS) it in every backend, exporting or not.
+ */
+const otelSdkApart = {
+  name: 'otel-sdk-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/exportSdk$/ }, (args) =>
+      args.importer.endsWith(join('server', 'otel', 'export.ts')) ? { path: './otel-export-sdk.js', external: true } : undefined,
+    );
+  },
+};
+
 const nodeTargets = [
   { in: 'src/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
-  { in: 'server/backend.ts', out: 'dist/backend.js' },
+  { in: 'server/backend.ts', out: 'dist/backend.js', plugins: [otelSdkApart] },
+  // The OpenTelemetry SDK for the backend's optional export, loaded only when one is configured
+  // (the CLI's split build gives it a chunk of its own instead).
+  { in: 'server/otel/exportSdk.ts', out: 'dist/otel-export-sdk.js' },
   // dist/cli.js is a small CommonJS launcher (the `bin`); the program is dist/cli.mjs and its chunks.
   { in: 'server/cliEntry.ts', out: 'dist/cli.mjs', split: true, launcher: 'dist/cli.js' },
   // `flowforge hook` alone: agents run it on every tool call, so it loads nothing else.
@@ -73,6 +90,7 @@ async function bundleNode(t) {
     target: 'node20',
     format: 'cjs',
     external: t.external ?? [],
+    plugins: t.plugins ?? [],
     sourcemap: !production,
     minify: production,
     legalComments: 'none',

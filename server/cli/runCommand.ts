@@ -40,6 +40,8 @@ Flags:
   --feedback-file PATH         where to write flowforge-feedback.md when FlowForge stops the job (default: beside it)
   --no-feedback                write no feedback file
   --inject-feedback            the feedback file is the job's stdin (a restart gets the one just written)
+  --otlp-endpoint URL          export this run's metrics, span and incidents over OTLP/HTTP to URL
+                               (off by default; the standard OTEL_EXPORTER_OTLP_* variables work too)
 Exit codes: the job's own; 130 stopped by you; 137 stopped by FlowForge; 127 could not start.`;
 
 const RUN_OPTIONS = {
@@ -63,6 +65,7 @@ const RUN_OPTIONS = {
   'feedback-file': { type: 'string' },
   'no-feedback': { type: 'boolean' },
   'inject-feedback': { type: 'boolean' },
+  'otlp-endpoint': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -78,6 +81,7 @@ export interface RunArgs {
   /** undefined: beside the job; null: none. */
   feedbackFile?: string | null;
   injectFeedback: boolean;
+  otlpEndpoint?: string;
 }
 
 export function parseRunArgs(argv: string[]): RunArgs | 'help' {
@@ -111,7 +115,20 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     quiet: values.quiet === true,
     feedbackFile: values['no-feedback'] === true ? null : str(values, 'feedback-file'),
     injectFeedback: values['inject-feedback'] === true,
+    otlpEndpoint: otlpEndpointFlag(str(values, 'otlp-endpoint')),
   };
+}
+
+/** `--otlp-endpoint`: checked before the job starts, so a typo is a usage error, not a silent lack of telemetry. */
+export function otlpEndpointFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  } catch {
+    /* reported below */
+  }
+  throw new UsageError(`--otlp-endpoint needs an http:// or https:// URL (an OTLP/HTTP collector, e.g. http://localhost:4318), not '${value}'`);
 }
 
 /** The `--summary-json` object, exactly these keys: scripts and the corpus bench parse it, so keys are never added or renamed casually. */
@@ -184,7 +201,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const settings: EffectiveSettings = resolveSettings(args.overrides);
   // Without an API nothing reads the store while the job starts: the job goes first, the store opens beside it.
-  const session = await openSession({ dbPath: args.db, quiet: args.quiet, sampleIntervalMs: settings.sampleIntervalMs, deferStore: args.apiPort === null });
+  const session = await openSession({ dbPath: args.db, quiet: args.quiet, sampleIntervalMs: settings.sampleIntervalMs, deferStore: args.apiPort === null, otlpEndpoint: args.otlpEndpoint });
   let api: CliApi | null = null;
   try {
     // Loaded only when used: the HTTP stack is most of the start-up cost of a plain run.

@@ -2,6 +2,7 @@
 // foreground, until SIGINT/SIGTERM; then every job is stopped and it exits 0.
 import { numberFlag, parse, str } from '../util/args';
 import { serveCliApi } from './cliApi';
+import { otlpEndpointFlag } from './runCommand';
 import { openSession } from './session';
 
 export const SERVE_HELP = `Usage: flowforge serve [--api-port N] [--db PATH] [--allow-origin URL]... [--quiet]
@@ -14,6 +15,7 @@ Flags:
   --db PATH            evidence store file (default: your state directory)
   --allow-origin URL   a browser origin allowed to call the API (repeatable)
   --quiet              print only the URL (and a generated key)
+  --otlp-endpoint URL  export runs' metrics, spans and incidents over OTLP/HTTP (off by default)
 
 Keys: FLOWFORGE_API_KEY (admin) or FLOWFORGE_API_KEY_FILE (a 0600 file holding
 it), FLOWFORGE_READ_KEY, FLOWFORGE_SUBMIT_KEY. Without either an admin key is
@@ -25,6 +27,7 @@ const SERVE_OPTIONS = {
   db: { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
   quiet: { type: 'boolean' },
+  'otlp-endpoint': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -44,7 +47,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const port = numberFlag(values, 'api-port', { min: 0, max: 65535, integer: true }) ?? 0;
   const quiet = values.quiet === true;
   const allowedOrigins = (values['allow-origin'] as unknown as string[] | undefined) ?? [];
-  const session = await openSession({ dbPath: str(values, 'db'), quiet });
+  const session = await openSession({ dbPath: str(values, 'db'), quiet, otlpEndpoint: otlpEndpointFlag(str(values, 'otlp-endpoint')) });
   try {
     const stopped = untilSignal();
     const { server, keys, discoveryFile } = await serveCliApi(session, { port, kind: 'serve', allowedOrigins });

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Engine } from '../engine/engine';
 import { defaultStorePath, openStore, StoreLockedError, StoreUnwritableError, type LockHolder } from '../store';
 import { processStartTicks } from '../store/lock';
+import { exportFromEnvironment } from '../otel/export';
 import { pendingStore } from './pendingStore';
 import { closeLostRuns } from '../store/lostRuns';
 import { redact } from '../shared/redact';
@@ -45,6 +46,14 @@ export interface SessionOptions {
    * store while they start (`flowforge run` without its API).
    */
   deferStore?: boolean;
+  /**
+   * OTLP/HTTP base URL for FlowForge's own telemetry (`--otlp-endpoint`, the
+   * editor's `flowforge.telemetry.otlpEndpoint`); the standard OTEL_* variables
+   * configure it too. Unset and no variables: nothing is exported or loaded.
+   */
+  otlpEndpoint?: string | null;
+  /** The workspace folder the resource names (default: the current directory). */
+  workspacePath?: string;
 }
 
 export function stderrLogger(quiet: boolean, level: LogLevel = 'info'): Logger {
@@ -164,6 +173,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     ready = async () => undefined;
   }
   const engine = new Engine({ store, logger, reaper, sampleIntervalMs: opts.sampleIntervalMs });
+  const telemetry = exportFromEnvironment(engine.events, process.env, { endpoint: opts.otlpEndpoint }, logger, { workspacePath: opts.workspacePath ?? process.cwd() });
   let closing: Promise<void> | null = null;
   const close = (reason = 'flowforge is exiting') =>
     (closing ??= (async () => {
@@ -174,6 +184,8 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
       } catch (err) {
         logger.error(`could not save the store ${session.storePath}: ${(err as Error).message}`);
       }
+      // Bounded inside: a collector that is down costs one warning, not a hung exit.
+      await telemetry?.shutdown();
       reaper.close();
     })());
   const session: Session = { engine, store, storePath: opened?.path ?? opts.dbPath ?? opts.defaultDbPath ?? defaultStorePath(), logger, reaper, ready, close };

@@ -161,6 +161,7 @@ export class Attempt {
       rate: snap.output.rate,
       silence_s: snap.output.silenceMs / 1000,
     });
+    this.ctx.events.emit('resources', { run: this.run, reading });
     return { snap, verdict };
   }
 

@@ -3,6 +3,7 @@
 import type { SignalSnapshot, StreamName } from '../detect/types';
 import type { Verdict } from '../policy/types';
 import type { EndReason, Incident, Run, Sample, TimelineEvent } from '../shared/protocol/domain';
+import type { TreeReading } from '../supervisor/treeTracker';
 
 export interface OutputEvent {
   run_id: string;
@@ -21,6 +22,12 @@ export interface InterventionEvent {
   incident: Incident | null;
   /** Short plain-language lines, already redacted. */
   explanation: string[];
+}
+
+/** One tick's reading of a run's whole tree (live only: the OpenTelemetry export reports it). */
+export interface ResourcesEvent {
+  run: Run;
+  reading: TreeReading;
 }
 
 export interface JobOutcome {
@@ -49,6 +56,7 @@ export interface EngineEvents extends Record<string, unknown> {
   journal: TimelineEvent;
   run: Run;
   sample: Sample;
+  resources: ResourcesEvent;
   incident: Incident;
   output: OutputEvent;
   intervention: InterventionEvent;

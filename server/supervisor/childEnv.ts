@@ -2,8 +2,13 @@
 // forced colour unless the task says otherwise, a job token that marks every
 // descendant, and none of FlowForge's own secrets.
 
-/** Variables that hold FlowForge credentials; a job must never inherit them. */
-const OWN_SECRETS = /^FLOWFORGE_(API_KEY|ADMIN_KEY|ADMIN_TOKEN|READ_KEY|SUBMIT_KEY|BACKEND_TOKEN|KEYS?)$/;
+/**
+ * Variables that hold FlowForge credentials; a job must never inherit them.
+ * FLOWFORGE_OTLP_HEADERS: headers (tokens) for FlowForge's own OTLP export,
+ * meant for FlowForge alone (the standard OTEL_* variables are the user's
+ * environment and pass through like any other).
+ */
+const OWN_SECRETS = /^FLOWFORGE_(API_KEY|ADMIN_KEY|ADMIN_TOKEN|READ_KEY|SUBMIT_KEY|BACKEND_TOKEN|KEYS?|OTLP_HEADERS)$/;
 
 export function buildChildEnv(
   base: NodeJS.ProcessEnv,

@@ -17,6 +17,14 @@ export interface ProcInfo {
   cpuMs: number;
   /** CPU time of reaped children, milliseconds (cutime + cstime). */
   childCpuMs: number;
+  /** Of cpuMs, the time in user mode (the rest is kernel); absent where the source cannot tell. */
+  userMs?: number;
+  /** Of childCpuMs, the time in user mode. */
+  childUserMs?: number;
+  /** Threads of the process (absent where unknown). */
+  threads?: number;
+  /** Virtual memory size, bytes (absent where unknown). */
+  vsizeBytes?: number;
   rssBytes: number;
   /** One-letter state (R, S, D, Z, T, ...). Zombies are gone for our purposes. */
   state: string;
@@ -38,6 +46,11 @@ export interface ProcessSnapshot {
    * demand, for tree members only. Absent where the system cannot tell.
    */
   ioBytes?: (pid: number) => number | null;
+  /**
+   * Bytes a process has made the storage layer fetch and send (/proc/<pid>/io
+   * read_bytes and write_bytes), from the same read as `ioBytes`; absent where unknown.
+   */
+  diskBytes?: (pid: number) => DiskBytes | null;
   /** The part of `schedMs` spent on a CPU (precise, unlike the tick-counted cpuMs), ms. */
   schedRunMs?: (pid: number) => number | null;
   /**
@@ -47,6 +60,11 @@ export interface ProcessSnapshot {
   contention?: number | null;
   /** Memory the machine (or the cgroup it runs in, if tighter) can still give, bytes. */
   memAvailableBytes?: number | null;
+}
+
+export interface DiskBytes {
+  read: number;
+  write: number;
 }
 
 export interface ProcessSource {
@@ -97,6 +115,11 @@ export function readMemAvailable(): number | null {
   return avail;
 }
 
+interface IoCounters {
+  chars: number;
+  disk: DiskBytes | null;
+}
+
 const CLK_TCK = 100; // Linux USER_HZ; fixed at 100 on every mainstream kernel ABI.
 const PAGE_SIZE = 4096;
 
@@ -122,7 +145,11 @@ export function parseProcStat(text: string): ProcInfo | null {
     sid: num(3),
     cpuMs: ((num(11) + num(12)) * 1000) / CLK_TCK,
     childCpuMs: ((num(13) + num(14)) * 1000) / CLK_TCK,
+    userMs: (num(11) * 1000) / CLK_TCK,
+    childUserMs: (num(13) * 1000) / CLK_TCK,
+    threads: num(17),
     startTime: num(19),
+    vsizeBytes: num(20),
     rssBytes: num(21) * PAGE_SIZE,
   };
   return Number.isFinite(info.pid) && Number.isFinite(info.ppid) ? info : null;
@@ -165,6 +192,11 @@ export class LinuxProcSource implements ProcessSource {
       if (!sched.has(pid)) sched.set(pid, this.readSched(pid));
       return sched.get(pid)!;
     };
+    const io = new Map<number, IoCounters | null>();
+    const ioOf = (pid: number) => {
+      if (!io.has(pid)) io.set(pid, this.readIo(pid));
+      return io.get(pid)!;
+    };
     return {
       t,
       procs,
@@ -173,19 +205,23 @@ export class LinuxProcSource implements ProcessSource {
         return s ? s[0] + s[1] : null;
       },
       schedRunMs: (pid) => schedOf(pid)?.[0] ?? null,
-      ioBytes: (pid) => this.readIoBytes(pid),
+      ioBytes: (pid) => ioOf(pid)?.chars ?? null,
+      diskBytes: (pid) => ioOf(pid)?.disk ?? null,
       contention: this.readContention(),
       memAvailableBytes: readMemAvailable(),
     };
   }
 
-  /** /proc/<pid>/io: "rchar: N" and "wchar: N" are its first two lines. */
-  private readIoBytes(pid: number): number | null {
+  /** /proc/<pid>/io: rchar + wchar (every read and write call), and read_bytes / write_bytes (storage). */
+  private readIo(pid: number): IoCounters | null {
     const text = this.readSmall(`/proc/${pid}/io`);
     if (text === null) return null;
     const r = fieldAfter(text, 'rchar:');
     const w = fieldAfter(text, 'wchar:');
-    return r === null || w === null ? null : r + w;
+    if (r === null || w === null) return null;
+    const dr = fieldAfter(text, '\nread_bytes:');
+    const dw = fieldAfter(text, '\nwrite_bytes:');
+    return { chars: r + w, disk: dr === null || dw === null ? null : { read: dr, write: dw } };
   }
 
   /** Load average (1 min) per CPU, at least 1; capped so one odd reading cannot inflate demand without bound. */

@@ -1,7 +1,7 @@
 // Follows one job's process tree across snapshots: every descendant, including
 // those that left the job's process group with setsid, and turns CPU-time
 // deltas into "percent of one core" for the whole tree.
-import { identityOf, type ProcInfo, type ProcessSnapshot } from './processTable';
+import { identityOf, type DiskBytes, type ProcInfo, type ProcessSnapshot } from './processTable';
 
 export interface TreeReading {
   t: number;
@@ -26,6 +26,16 @@ export interface TreeReading {
    * in between included, through their parents' counters); null when unknown.
    */
   ioBytes: number | null;
+  /** CPU time the tree used since the previous tick, ms (what cpuPercent is made of); null with no reading. */
+  cpuMs: number | null;
+  /** Of cpuMs, the part in user mode (the rest is kernel time); null where the source cannot tell. */
+  cpuUserMs: number | null;
+  /** Threads of every member (0 where the source cannot tell). */
+  threads: number;
+  /** Virtual memory of every member, bytes (0 where the source cannot tell). */
+  vsizeBytes: number;
+  /** Storage bytes read and written by the tree since the previous tick; null when unknown. */
+  disk: DiskBytes | null;
   /** Memory the machine (or its cgroup) can still give, bytes; null when unknown. */
   memAvailableBytes: number | null;
 }
@@ -54,6 +64,8 @@ interface Seen {
   runMs: number | null;
   /** Bytes read + written at the last tick, when known. */
   ioBytes: number | null;
+  /** Storage bytes read and written at the last tick, when known. */
+  disk: DiskBytes | null;
 }
 
 export class TreeTracker {
@@ -115,6 +127,12 @@ export class TreeTracker {
     let haveDemand = false;
     let ioBytes = 0;
     let haveIo = false;
+    const split = new UserSplit();
+    const disk: DiskBytes = { read: 0, write: 0 };
+    let haveDisk = false;
+    const diskNow = new Map<string, DiskBytes | null>();
+    let threads = 0;
+    let vsize = 0;
     /** CPU and scheduler time of members read twice: how long this tree waits per ms of CPU right now. */
     let waitedCpuMs = 0;
     let waitedSchedMs = 0;
@@ -127,6 +145,8 @@ export class TreeTracker {
     let escaped = 0;
     for (const [id, p] of current) {
       rss += p.rssBytes;
+      threads += p.threads ?? 0;
+      vsize += p.vsizeBytes ?? 0;
       if (p.pgid !== this.pgid) escaped++;
       const prev = this.seen.get(id);
       if (!prev) {
@@ -138,6 +158,7 @@ export class TreeTracker {
           newborn.add(id);
           haveReading = true;
           cpuMs += p.cpuMs;
+          split.live(p.cpuMs, p.userMs);
           const now = snapshot.schedMs?.(p.pid) ?? null;
           sched.set(id, now);
           runs.set(id, snapshot.schedRunMs?.(p.pid) ?? null);
@@ -153,6 +174,7 @@ export class TreeTracker {
       haveReading = true;
       const cpuDelta = Math.max(0, p.cpuMs - prev.proc.cpuMs);
       cpuMs += cpuDelta;
+      split.live(cpuDelta, delta(p.userMs, prev.proc.userMs));
       const now = snapshot.schedMs?.(p.pid) ?? null;
       const run = snapshot.schedRunMs?.(p.pid) ?? null;
       sched.set(id, now);
@@ -165,11 +187,19 @@ export class TreeTracker {
       }
       // Children reaped by this member since last tick: their CPU lands here.
       reapedMs += Math.max(0, p.childCpuMs - prev.proc.childCpuMs);
+      split.reaped(Math.max(0, p.childCpuMs - prev.proc.childCpuMs), delta(p.childUserMs, prev.proc.childUserMs));
       const ioNow = snapshot.ioBytes?.(p.pid) ?? null;
       io.set(id, ioNow);
       if (ioNow !== null && prev.ioBytes !== null) {
         haveIo = true;
         ioBytes += Math.max(0, ioNow - prev.ioBytes);
+      }
+      const d = snapshot.diskBytes?.(p.pid) ?? null;
+      diskNow.set(id, d);
+      if (d && prev.disk) {
+        haveDisk = true;
+        disk.read += Math.max(0, d.read - prev.disk.read);
+        disk.write += Math.max(0, d.write - prev.disk.write);
       }
     }
 
@@ -200,7 +230,8 @@ export class TreeTracker {
       const ioNow = io.has(id) ? io.get(id)! : (snapshot.ioBytes?.(p.pid) ?? null);
       const firstCpuMs = prev ? prev.firstCpuMs : newborn.has(id) ? 0 : p.cpuMs;
       const runMs = runs.has(id) ? runs.get(id)! : (snapshot.schedRunMs?.(p.pid) ?? null);
-      this.seen.set(id, { proc: p, firstCpuMs, lastT: snapshot.t, schedMs, runMs, ioBytes: ioNow });
+      const diskBytes = diskNow.has(id) ? diskNow.get(id)! : (snapshot.diskBytes?.(p.pid) ?? null);
+      this.seen.set(id, { proc: p, firstCpuMs, lastT: snapshot.t, schedMs, runMs, ioBytes: ioNow, disk: diskBytes });
     }
     for (const id of [...this.seen.keys()]) if (!current.has(id)) this.seen.delete(id);
 
@@ -217,6 +248,11 @@ export class TreeTracker {
       exited,
       escaped,
       ioBytes: haveIo ? ioBytes : null,
+      cpuMs: haveReading ? Math.max(0, cpuMs) : null,
+      cpuUserMs: haveReading ? split.userOf(Math.max(0, cpuMs), reapedMs) : null,
+      threads,
+      vsizeBytes: vsize,
+      disk: haveDisk ? disk : null,
       memAvailableBytes: snapshot.memAvailableBytes ?? null,
     };
   }
@@ -241,5 +277,45 @@ export class TreeTracker {
       sid: proc.sid,
       ppid: proc.ppid,
     }));
+  }
+}
+
+const delta = (now: number | undefined, before: number | undefined): number | null =>
+  now === undefined || before === undefined ? null : Math.max(0, now - before);
+
+/**
+ * Splits a tick's tree CPU into user and kernel time. Members read twice give
+ * their own user share; CPU of reaped children (already net of what was counted
+ * while they lived) takes their parents' cutime share. Unknown (a source
+ * without the split): null.
+ */
+class UserSplit {
+  private liveCpu = 0;
+  private liveUser = 0;
+  private reapedCpu = 0;
+  private reapedUser = 0;
+  private known = true;
+
+  live(cpuMs: number, userMs: number | null | undefined): void {
+    if (userMs === null || userMs === undefined) this.known = false;
+    else {
+      this.liveCpu += cpuMs;
+      this.liveUser += Math.min(cpuMs, userMs);
+    }
+  }
+
+  reaped(cpuMs: number, userMs: number | null): void {
+    if (userMs === null) this.known = false;
+    else {
+      this.reapedCpu += cpuMs;
+      this.reapedUser += Math.min(cpuMs, userMs);
+    }
+  }
+
+  /** User-mode ms of `totalMs`, of which `reapedMs` came from reaped children. */
+  userOf(totalMs: number, reapedMs: number): number | null {
+    if (!this.known) return null;
+    const reapedShare = this.reapedCpu > 0 ? this.reapedUser / this.reapedCpu : 0;
+    return Math.min(totalMs, this.liveUser + reapedMs * reapedShare);
   }
 }

@@ -23,6 +23,14 @@ describe('parseProcStat', () => {
     assert.equal(p.rssBytes, 300 * 4096);
   });
 
+  it('reads the user-mode share, threads and virtual size from the same line (what the OpenTelemetry export reports)', () => {
+    const p = parseProcStat('4242 (job) R 1 4242 4242 0 -1 4194304 100 0 0 0 250 50 7 3 20 0 4 0 98765 1000000 300 18446744073709551615')!;
+    assert.equal(p.userMs, 2500);
+    assert.equal(p.childUserMs, 70);
+    assert.equal(p.threads, 4);
+    assert.equal(p.vsizeBytes, 1000000);
+  });
+
   it('rejects a line that is not a stat line', () => {
     assert.equal(parseProcStat('garbage'), null);
   });
@@ -132,5 +140,29 @@ describe('TreeTracker: short-lived children, I/O, available memory', () => {
     assert.equal(r2.memAvailableBytes, 123);
     const r3 = t.observe(snap(2000, tree));
     assert.equal(r3.ioBytes, null, 'a source that cannot tell gives no number, not zero');
+  });
+
+  it('splits the tick\'s CPU into user and kernel time (reaped children by their parent\'s cutime share), sums threads, counts storage bytes by direction', () => {
+    const t = new TreeTracker(100, 100);
+    const disk = (r: number, w: number) => (pid: number) => (pid === 100 ? { read: r, write: w } : null);
+    t.observe({ ...snap(0, [proc({ pid: 100, ppid: 1, cpuMs: 0, userMs: 0, childCpuMs: 0, childUserMs: 0, threads: 3, vsizeBytes: 10 })]), diskBytes: disk(0, 0) });
+    const r = t.observe({
+      ...snap(1000, [proc({ pid: 100, ppid: 1, cpuMs: 400, userMs: 300, childCpuMs: 200, childUserMs: 50, threads: 5, vsizeBytes: 20 })]),
+      diskBytes: disk(4096, 8192),
+    });
+    assert.equal(r.cpuMs, 600);
+    assert.equal(r.cpuUserMs, 300 + 50, 'own user time plus the reaped children\'s user share');
+    assert.equal(r.threads, 5);
+    assert.equal(r.vsizeBytes, 20);
+    assert.deepEqual(r.disk, { read: 4096, write: 8192 });
+  });
+
+  it('a source that cannot split user from kernel time gives null, not a guess', () => {
+    const t = new TreeTracker(100, 100);
+    t.observe(snap(0, [proc({ pid: 100, ppid: 1 })]));
+    const r = t.observe(snap(1000, [proc({ pid: 100, ppid: 1, cpuMs: 500 })]));
+    assert.equal(r.cpuMs, 500);
+    assert.equal(r.cpuUserMs, null);
+    assert.equal(r.disk, null);
   });
 });
