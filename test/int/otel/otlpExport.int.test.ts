@@ -31,7 +31,10 @@ function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, nodeArgs: s
     const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
+    // A runaway prints hundreds of MB: keep the start of its output, all of flowforge's stderr.
+    child.stdout.on('data', (d) => {
+      if (stdout.length < 64 * 1024) stdout += String(d);
+    });
     child.stderr.on('data', (d) => (stderr += String(d)));
     child.on('exit', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
   });
