@@ -29,7 +29,7 @@ export class App {
   private readonly banner: HTMLElement;
   private readonly announcer: HTMLElement;
   /** Requests whose answer is an `action/result`, by request id. */
-  private readonly actions = new Map<string, RunAction | 'other'>();
+  private readonly actions = new Map<string, RunAction | 'incident/export' | 'other'>();
   private readonly detailLoading: HTMLElement;
   private timelineLoaded = false;
   private frame = 0;
@@ -48,6 +48,7 @@ export class App {
     this.detail = new IncidentDetailView({
       back: () => this.closeIncident(),
       act: (action, runId, reason) => this.actions.set(send(action, { run_id: runId, reason }), action),
+      exportEvidence: (incidentId) => this.actions.set(send('incident/export', { incident_id: incidentId }), 'incident/export'),
     });
     this.timeline = new TimelineView({
       filter: (kinds) => this.setTimelineKinds(kinds),
@@ -271,6 +272,7 @@ export class App {
     const kind = m.request_id ? this.actions.get(m.request_id) : undefined;
     if (m.request_id) this.actions.delete(m.request_id);
     if (kind === 'run/stop' || kind === 'run/restart') this.detail.actionDone(m.params.ok, m.params.message);
+    else if (kind === 'incident/export') this.detail.exportDone(m.params.ok, m.params.message);
     else if (m.params.ok) this.announce(m.params.message);
     else this.showBanner(m.params.message);
   }
@@ -280,6 +282,11 @@ export class App {
     if (kind === 'run/stop' || kind === 'run/restart') {
       this.actions.delete(m.request_id as string);
       this.detail.actionDone(false, m.params.message);
+      return;
+    }
+    if (kind === 'incident/export') {
+      this.actions.delete(m.request_id as string);
+      this.detail.exportDone(false, m.params.message);
       return;
     }
     this.incidents.list.loadingMore = false;

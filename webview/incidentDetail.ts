@@ -13,6 +13,8 @@ import { journalDetail } from './timelineView';
 export interface DetailCallbacks {
   back(): void;
   act(action: RunAction, runId: string, reason: string): void;
+  /** Export the incident's signed evidence bundle (the host asks where). */
+  exportEvidence(incidentId: string): void;
 }
 
 interface Confirming {
@@ -44,6 +46,8 @@ export class IncidentDetailView {
   private pending: RunAction | null = null;
   private statusText = '';
   private statusOk = true;
+  private exporting = false;
+  private exportStatus: { ok: boolean; text: string } | null = null;
 
   constructor(private readonly cb: DetailCallbacks) {
     this.element = h('section', { class: 'detail', 'aria-label': 'Incident detail' });
@@ -65,6 +69,8 @@ export class IncidentDetailView {
       this.confirming = null;
       this.pending = null;
       this.statusText = '';
+      this.exporting = false;
+      this.exportStatus = null;
       this.decisionId = null;
       this.charts?.destroy();
       this.charts = null;
@@ -101,6 +107,13 @@ export class IncidentDetailView {
     this.statusOk = ok;
     this.statusText = message;
     if (ok) this.confirming = null;
+    this.render();
+  }
+
+  /** The host answered an Export evidence: where it went, or why not. */
+  exportDone(ok: boolean, message: string): void {
+    this.exporting = false;
+    this.exportStatus = { ok, text: message };
     this.render();
   }
 
@@ -151,6 +164,7 @@ export class IncidentDetailView {
       'header',
       { class: 'detail-header' },
       back,
+      this.exportControl(i),
       h('h2', { class: 'detail-title' }, i.title),
       h(
         'p',
@@ -163,6 +177,27 @@ export class IncidentDetailView {
         h('span', null, `${i.decision_count} decision${i.decision_count === 1 ? '' : 's'}`),
       ),
     );
+  }
+
+  /** "Export evidence": the host asks for a folder and writes the signed bundle there. */
+  private exportControl(i: Incident): HTMLElement {
+    const button = h(
+      'vscode-button',
+      { secondary: true, icon: 'export', 'data-focus': 'export', disabled: this.exporting, title: 'Save this incident’s signed evidence bundle to a folder' },
+      this.exporting ? 'Exporting…' : 'Export evidence',
+    );
+    button.addEventListener('click', () => {
+      if (this.exporting) return;
+      this.exporting = true;
+      this.exportStatus = null;
+      this.cb.exportEvidence(i.id);
+      this.render();
+    });
+    const s = this.exportStatus;
+    const status = s
+      ? h('p', { class: s.ok ? 'export-status ok' : 'export-status failed', role: 'status' }, icon(s.ok ? 'pass' : 'error'), ` ${s.text}`)
+      : h('p', { class: 'export-status', role: 'status' });
+    return h('div', { class: 'export-evidence' }, button, status);
   }
 
   private why(i: Incident, d: Decision | null): HTMLElement {

@@ -4,6 +4,7 @@
 // the route table, so routes, 405 answers and OpenAPI agree.
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Engine } from '../engine/engine';
+import { signerFor, type Signer } from '../evidence/sign';
 import { resolveSettings as policyResolveSettings } from '../policy';
 import { EmptyQuery } from '../shared/protocol/api';
 import { InvalidCursorError } from '../store/cursor';
@@ -44,6 +45,8 @@ export interface ApiOptions {
   stream?: Partial<StreamSettings>;
   output?: Partial<OutputLimits>;
   pageCache?: Partial<PageCacheSettings>;
+  /** Signs evidence bundles (default: the user's Ed25519 key, or the HMAC key file the environment names). */
+  evidenceSigner?: () => Signer;
 }
 
 export interface ApiApp {
@@ -78,7 +81,8 @@ function buildServices(opts: ApiOptions): ApiServices {
   const runs = new RunControl({ engine, store, logger, metrics, outputs, resolveSettings: opts.resolveSettings ?? policyResolveSettings });
   const workspaces = new Workspaces(engine, store, runs, clock);
   const stream = new StreamHub(engine, store, owners, outputs, { ...DEFAULT_STREAM, ...opts.stream });
-  return { engine, store, clock, logger, metrics, outputs, owners, pages, runs, workspaces, stream };
+  const evidenceSigner = opts.evidenceSigner ?? (() => signerFor({}));
+  return { engine, store, clock, logger, metrics, outputs, owners, pages, runs, workspaces, stream, evidenceSigner };
 }
 
 /** The API app for `port` (the Host check accepts only that port). */

@@ -1,5 +1,6 @@
 // What the route handlers work with, built once per API instance.
 import type { Engine } from '../engine/engine';
+import type { Signer } from '../evidence/sign';
 import type { EvidenceStore } from '../store/types';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
@@ -27,6 +28,8 @@ export interface ApiServices {
   runs: RunControl;
   workspaces: Workspaces;
   stream: StreamHub;
+  /** Signs evidence bundles (GET /v1/incidents/{id}/evidence); read when a bundle is made, so a key made later is used. */
+  evidenceSigner: () => Signer;
 }
 
 /** A list page from the page cache: same path, query and owner scope → the same answer until something changes. */

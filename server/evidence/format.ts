@@ -4,6 +4,7 @@
 // signing algorithm and key too, so a signature cannot be swapped for one of
 // another kind without breaking it.
 import { z } from 'zod';
+import { EVIDENCE_FILE_NAME } from '../shared/protocol/api';
 
 export const BUNDLE_FORMAT = 'flowforge-evidence/1';
 export const MANIFEST_FILE = 'manifest.json';
@@ -12,7 +13,7 @@ export const SIGNATURE_FILE = 'signature.json';
 /** A plain file name: no folders, nothing a manifest could use to point outside the bundle. */
 const FileName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a plain lower-case file name')
+  .regex(EVIDENCE_FILE_NAME, 'a plain lower-case file name')
   .refine((n) => n !== MANIFEST_FILE && n !== SIGNATURE_FILE, 'the manifest and signature are not listed in the manifest');
 
 export const ManifestEntry = z.object({

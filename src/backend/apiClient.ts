@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import {
+  EvidenceBundle,
   IncidentDetail,
   IncidentPage,
   InputResult,
@@ -143,6 +144,11 @@ export class ApiClient {
   /** One incident's drill-down: the incident, its run, the run's newest `samples` samples, its decisions and chain. */
   incidentDetail(id: string, samples?: number) {
     return this.get(`/v1/incidents/${enc(id)}`, { query: { samples }, schema: IncidentDetail });
+  }
+
+  /** One incident's signed evidence bundle, as file contents (the caller writes them where the person chose). */
+  incidentEvidence(id: string) {
+    return this.get(`/v1/incidents/${enc(id)}/evidence`, { schema: EvidenceBundle });
   }
 
   listIncidents(query: QueryOf<IncidentsQuery>) {

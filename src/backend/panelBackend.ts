@@ -11,6 +11,16 @@ export interface FolderList {
   folders(): { id: string; name: string }[];
 }
 
+/** A read about one incident, with a 404 said in words. */
+async function readIncident<T>(id: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) throw new Error(`incident ${id} was not found (retention may have removed it)`);
+    throw err;
+  }
+}
+
 export class ApiPanelBackend implements PanelBackend {
   constructor(
     private readonly client: ApiClient,
@@ -26,13 +36,8 @@ export class ApiPanelBackend implements PanelBackend {
     return this.client.timeline({ limit: q.limit, cursor: q.cursor, kinds: q.kinds?.length ? q.kinds : undefined, workspace_id: q.workspace_id });
   }
 
-  async incidentDetail(id: string): Promise<IncidentDetail> {
-    try {
-      return await this.client.incidentDetail(id, DETAIL_SAMPLES);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) throw new Error(`incident ${id} was not found (retention may have removed it)`);
-      throw err;
-    }
+  incidentDetail(id: string): Promise<IncidentDetail> {
+    return readIncident(id, () => this.client.incidentDetail(id, DETAIL_SAMPLES));
   }
 
   async stopRun(runId: string, reason: string): Promise<void> {
@@ -46,6 +51,10 @@ export class ApiPanelBackend implements PanelBackend {
       if (err instanceof ApiError && err.retryAfterSeconds) throw new Error(`${err.message} Try again in ${err.retryAfterSeconds} s.`);
       throw err;
     }
+  }
+
+  exportEvidence(incidentId: string) {
+    return readIncident(incidentId, () => this.client.incidentEvidence(incidentId));
   }
 
   async workspaces(): Promise<{ id: string; name: string }[]> {

@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../../server/util/logger';
 import type { PanelBackend } from './panelBackend';
 import { newNonce, renderPanelHtml } from './panelHtml';
 import { PanelSession } from './panelSession';
+import { saveEvidence } from './saveEvidence';
 
 const TITLE = 'FlowForge Incidents';
 
@@ -107,6 +108,7 @@ export class IncidentPanel implements vscode.Disposable {
         post: (msg) => webview.postMessage(msg),
         runCommand: (command) => vscode.commands.executeCommand(hostCommands[command]),
         writeClipboard: (text) => vscode.env.clipboard.writeText(text),
+        saveEvidence,
       },
     });
     const media = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', ...p)).toString();

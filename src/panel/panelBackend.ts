@@ -2,9 +2,10 @@
 // with the /v1 API client (and the SSE stream for `onEvent`); tests implement it
 // in memory. The panel never talks to the API any other way.
 import type { Incident, Sample, TimelineEvent, TimelineKind } from '../../server/shared/protocol/domain';
+import type { EvidenceBundle } from '../../server/shared/protocol/api';
 import type { IncidentDetail, IncidentPage, TimelinePage } from '../../server/shared/protocol/panel';
 
-export type { Incident, IncidentDetail, IncidentPage, TimelineEvent, TimelinePage };
+export type { EvidenceBundle, Incident, IncidentDetail, IncidentPage, TimelineEvent, TimelinePage };
 
 export interface IncidentQuery {
   /** 1..500 */
@@ -52,6 +53,8 @@ export interface PanelBackend {
   stopRun(runId: string, reason: string): Promise<void>;
   /** `POST /v1/process/restart`. Rejects with a readable message (e.g. restart budget spent, retry in N s). */
   restartRun(runId: string, reason: string): Promise<void>;
+  /** The incident's signed evidence bundle (`GET /v1/incidents/{id}/evidence`): file contents, never written by the backend. */
+  exportEvidence(incidentId: string): Promise<EvidenceBundle>;
   /** The registered workspace folders, for the folder filter. */
   workspaces(): Promise<{ id: string; name: string }[]>;
   /** Live events; the returned handle stops delivery. */

@@ -17,7 +17,7 @@ import {
 import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE, type ActionRequest } from '../../server/shared/protocol/panelDefaults';
 import { recordOf } from '../backend/journal';
 import { touches, withRow, withSample } from './heldDetail';
-import type { BackendEvent, Disposable, PanelBackend } from './panelBackend';
+import type { BackendEvent, Disposable, EvidenceBundle, PanelBackend } from './panelBackend';
 
 /** What the session needs from the panel it lives in. */
 export interface PanelHost {
@@ -25,6 +25,12 @@ export interface PanelHost {
   post(msg: HostToWebview): PromiseLike<boolean> | boolean;
   runCommand(command: HostCommandName): PromiseLike<unknown>;
   writeClipboard(text: string): PromiseLike<void>;
+  /**
+   * Asks the person where to put an evidence bundle (a save dialog offering
+   * `suggestedName`), writes the files into that new or empty folder and
+   * returns its path; null when they cancelled.
+   */
+  saveEvidence(suggestedName: string, files: EvidenceBundle['files']): PromiseLike<string | null>;
 }
 
 export interface PanelSessionOptions {
@@ -132,6 +138,8 @@ export class PanelSession implements Disposable {
         return this.runCommand(msg);
       case 'clipboard/write':
         return this.writeClipboard(msg);
+      case 'incident/export':
+        return this.exportEvidence(msg);
     }
   }
 
@@ -200,6 +208,26 @@ export class PanelSession implements Disposable {
   private async writeClipboard(msg: WebviewCommand<'clipboard/write'>): Promise<void> {
     await this.opts.host.writeClipboard(msg.params.text);
     this.actionResult(msg, true, 'Copied to the clipboard.');
+  }
+
+  private async exportEvidence(msg: WebviewCommand<'incident/export'>): Promise<void> {
+    const id = msg.params.incident_id;
+    let where: string | null;
+    let bundle: EvidenceBundle;
+    try {
+      bundle = await this.opts.backend.exportEvidence(id);
+      where = await this.opts.host.saveEvidence(`flowforge-evidence-${id}`, bundle.files);
+    } catch (err) {
+      this.actionResult(msg, false, `Export failed: ${errorText(err)}`);
+      return;
+    }
+    if (where === null) return this.actionResult(msg, false, 'Export cancelled: no folder was chosen.');
+    this.opts.logger.info('panel: evidence exported', { incident_id: id, files: bundle.files.length });
+    this.actionResult(
+      msg,
+      true,
+      `Evidence exported to ${where} (${bundle.files.length} files, signed with ${bundle.algorithm} key ${bundle.key_id}). Check it with: flowforge evidence verify "${where}"`,
+    );
   }
 
   private actionResult(msg: WebviewCommand<ActionRequest>, ok: boolean, message: string): void {

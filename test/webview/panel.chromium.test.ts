@@ -287,6 +287,57 @@ describe('incident panel in Chromium', function () {
     });
   });
 
+  describe('export evidence', () => {
+    it('asks the host to export with a typed message; the status names the folder, a cancel or a failure says so', async () => {
+      const backend = FakeBackend.scenario();
+      const p = await open(backend);
+      await openFirstIncident(p);
+      const detail = p.page.locator('.detail');
+      const button = detail.locator('vscode-button[data-focus="export"]');
+      assert.match(await button.innerText(), /Export evidence/);
+      await button.click();
+      const asked = await p.waitForReceived('incident/export');
+      assert.deepEqual(asked.params, { incident_id: 'inc-00001' });
+      assert.deepEqual(backend.callsTo('exportEvidence'), [['inc-00001']]);
+      assert.deepEqual(p.savedEvidence.map((e) => [e.suggestedName, e.files.map((f) => f.name)]), [
+        ['flowforge-evidence-inc-00001', ['incident.json', 'manifest.json', 'signature.json']],
+      ]);
+      await p.waitForPosted('action/result', (m) => m.request_id === asked.id && m.params.ok);
+      await p.settle();
+      const status = detail.locator('.export-status');
+      assert.match(
+        await status.innerText(),
+        /Evidence exported to \/home\/dev\/evidence\/flowforge-evidence-inc-00001 \(3 files, signed with ed25519 key c0ffee0123456789\)\. Check it with: flowforge evidence verify/,
+      );
+      assert.equal(await detail.locator('.export-status.ok').count(), 1);
+
+      p.saveDialogRoot = null;
+      await button.click();
+      const cancelled = await p.waitForReceived('incident/export', (m) => m.id !== asked.id);
+      await p.waitForPosted('action/result', (m) => m.request_id === cancelled.id);
+      await p.settle();
+      assert.match(await detail.locator('.export-status.failed').innerText(), /Export cancelled: no folder was chosen/);
+
+      backend.down = 'the FlowForge backend is not running';
+      p.saveDialogRoot = '/home/dev/evidence';
+      await button.click();
+      const failed = await p.waitForReceived('incident/export', (m) => m.id !== asked.id && m.id !== cancelled.id);
+      await p.waitForPosted('action/result', (m) => m.request_id === failed.id && !m.params.ok);
+      await p.settle();
+      assert.match(await detail.locator('.export-status.failed').innerText(), /Export failed: the FlowForge backend is not running/);
+      assert.equal(p.savedEvidence.length, 1, 'nothing saved when the export failed');
+    });
+
+    it('the host drops an export message with a bad incident id', async () => {
+      const p = await open(FakeBackend.scenario());
+      await p.session.handle({ type: 'incident/export', id: 'x1', params: { incident_id: '' } });
+      await p.session.handle({ type: 'incident/export', id: 'x2', params: { incident_id: 42 } });
+      assert.equal(p.toWebview.filter((m) => m.type === 'action/result').length, 0);
+      assert.ok(p.warnings.some((w) => /dropped an invalid message/.test(w)));
+      assert.equal(p.backend.callsTo('exportEvidence').length, 0);
+    });
+  });
+
   describe('live updates and restore', () => {
     it('shows new incidents and samples as the backend streams them, without a reload', async () => {
       const backend = FakeBackend.scenario({ extra: 5, running: true });

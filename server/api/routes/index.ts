@@ -2,6 +2,7 @@
 import type { AnyRoute } from '../routeTable';
 import type { ApiServices } from '../services';
 import { docsRoute } from './docs';
+import { evidenceRoutes } from './evidence';
 import { healthRoutes } from './health';
 import { opsRoutes } from './ops';
 import { readRoutes } from './reads';
@@ -9,7 +10,7 @@ import { runRoutes } from './runs';
 import { workspaceRoutes } from './workspaces';
 
 export function apiRoutes(s: ApiServices): AnyRoute[] {
-  const routes = [...healthRoutes(s), ...runRoutes(s), ...readRoutes(s), ...opsRoutes(s), ...workspaceRoutes(s)];
+  const routes = [...healthRoutes(s), ...runRoutes(s), ...readRoutes(s), ...evidenceRoutes(s), ...opsRoutes(s), ...workspaceRoutes(s)];
   routes.push(docsRoute(() => routes));
   return routes;
 }

@@ -355,6 +355,24 @@ export type ProcessActionResult = z.infer<typeof ProcessActionResult>;
 
 export const RequestTrace = z.object({ request_id: z.string(), count: z.number().int(), events: z.array(TimelineEvent) });
 
+/** A file of an evidence bundle: a plain lower-case name, so whoever writes it cannot be sent outside the folder. */
+export const EVIDENCE_FILE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const EvidenceFile = z.object({
+  name: z.string().regex(EVIDENCE_FILE_NAME, 'a plain lower-case file name'),
+  /** The file's exact text (UTF-8 JSON); written as is, its bytes match the manifest. */
+  content: z.string(),
+  sha256: z.string(),
+  bytes: z.number().int(),
+});
+export const EvidenceBundle = z.object({
+  incident_id: z.string(),
+  algorithm: z.enum(['ed25519', 'hmac-sha256']),
+  key_id: z.string(),
+  /** The evidence files, then manifest.json and signature.json. */
+  files: z.array(EvidenceFile),
+});
+export type EvidenceBundle = z.infer<typeof EvidenceBundle>;
+
 export const ReplayHistoryPoint = z.object({
   /** UTC day, YYYY-MM-DD. */
   day: z.string(),

@@ -92,6 +92,8 @@ export const RunStopRequest = message('run/stop', ActionParams);
 export const RunRestartRequest = message('run/restart', ActionParams);
 export const CommandRunRequest = message('command/run', z.object({ command: HostCommandName }));
 export const ClipboardWriteRequest = message('clipboard/write', z.object({ text: z.string().min(1).max(MAX_CLIPBOARD_TEXT) }));
+/** Export the incident's signed evidence bundle into a folder the person picks in a save dialog. */
+export const IncidentExportRequest = message('incident/export', z.object({ incident_id: Id }));
 
 export const WebviewToHost = z.discriminatedUnion('type', [
   ReadyCommand,
@@ -103,6 +105,7 @@ export const WebviewToHost = z.discriminatedUnion('type', [
   RunRestartRequest,
   CommandRunRequest,
   ClipboardWriteRequest,
+  IncidentExportRequest,
 ]);
 export type WebviewToHost = z.infer<typeof WebviewToHost>;
 export type WebviewCommandType = WebviewToHost['type'];
@@ -181,6 +184,7 @@ export const RESPONSE_OF = {
   'run/restart': 'action/result',
   'command/run': 'action/result',
   'clipboard/write': 'action/result',
+  'incident/export': 'action/result',
 } as const satisfies Partial<Record<WebviewCommandType, HostMessageType>>;
 export type PanelRequestType = keyof typeof RESPONSE_OF;
 export type ResponseOf<T extends PanelRequestType> = HostMessage<(typeof RESPONSE_OF)[T]>;

@@ -34,7 +34,7 @@ export { TIMELINE_KINDS };
 export const HOST_COMMANDS = ['runDemo', 'superviseTask'] as const;
 
 /** The requests the host answers with `action/result` (what was asked, ok, a sentence). */
-export const ACTION_REQUESTS = ['run/stop', 'run/restart', 'command/run', 'clipboard/write'] as const;
+export const ACTION_REQUESTS = ['run/stop', 'run/restart', 'command/run', 'clipboard/write', 'incident/export'] as const;
 export type ActionRequest = (typeof ACTION_REQUESTS)[number];
 /** The two that act on a run (confirmed in the drill-down). */
 export type RunAction = Extract<ActionRequest, 'run/stop' | 'run/restart'>;

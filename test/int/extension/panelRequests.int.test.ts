@@ -4,7 +4,11 @@
 // Real engine and job (a runaway over its memory limit), real HTTP and SSE,
 // the extension's own client, event stream, panel backend and session.
 import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ed25519Signer, trustedKeys } from '../../../server/evidence/sign';
+import { verifyBundle } from '../../../server/evidence/verify';
 import type { HostToWebview } from '../../../server/shared/protocol/panel';
 import { createLogger } from '../../../server/util/logger';
 import { ApiClient } from '../../../src/backend/apiClient';
@@ -23,6 +27,9 @@ describe('incident panel: API requests against a real backend', function () {
   let api: TestApi;
   let events: BackendEvents;
   let info: BackendInfo;
+  // The backend signs evidence with a key of the test's own, never the user's.
+  const keyDir = mkdtempSync(join(tmpdir(), 'ff-panel-evidence-'));
+  const keyPath = join(keyDir, 'keys', 'evidence-ed25519.pem');
 
   /** Requests the server has answered so far, per route, the live stream left out. */
   async function requests(): Promise<Map<string, number>> {
@@ -39,7 +46,7 @@ describe('incident panel: API requests against a real backend', function () {
     Object.fromEntries([...after].filter(([k, n]) => n !== (before.get(k) ?? 0)).map(([k, n]) => [k, n - (before.get(k) ?? 0)]));
 
   before(async () => {
-    api = await startTestApi();
+    api = await startTestApi({ api: { evidenceSigner: () => ed25519Signer(keyPath) } });
     const endpoint = async () => ({ url: api.server.url, key: KEYS.admin });
     events = new BackendEvents(endpoint, logger);
     info = { url: api.server.url, port: api.port, pid: process.pid, storePath: ':memory:', generation: 1 } as BackendInfo;
@@ -48,6 +55,7 @@ describe('incident panel: API requests against a real backend', function () {
   after(async () => {
     events?.dispose();
     await api?.close();
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
   it('opening an incident costs one request, live rows none, a stream reconnect exactly one', async () => {
@@ -60,7 +68,7 @@ describe('incident panel: API requests against a real backend', function () {
     const posted: HostToWebview[] = [];
     const session = new PanelSession({
       backend: new ApiPanelBackend(client, events, { folders: () => [] }),
-      host: { post: (m) => (posted.push(m), true), runCommand: async () => undefined, writeClipboard: async () => undefined },
+      host: { post: (m) => (posted.push(m), true), runCommand: async () => undefined, writeClipboard: async () => undefined, saveEvidence: async () => null },
       logger,
       refreshDelayMs: 20,
     });
@@ -97,6 +105,47 @@ describe('incident panel: API requests against a real backend', function () {
       assert.deepEqual(since(beforeReconnect, await requests()), { 'GET /v1/incidents/:id': 1 }, 'one read per reconnect');
       assert.equal(details().at(-1)?.request_id, null);
       assert.equal(details().at(-1)?.params.detail.run?.lifecycle, 'STOPPED');
+    } finally {
+      session.dispose();
+    }
+  });
+
+  it('Export evidence: one request to the API, the files written where the host chose, and they verify', async () => {
+    const started = await api.post('/v1/runs', OVER_LIMIT);
+    const runId = started.json.run.id as string;
+    const incidentId = await waitFor(async () => (await api.get(`/v1/incidents?run_id=${runId}`)).json.items[0]?.id as string | undefined, 15_000).then((id) => id!);
+    const client = new ApiClient(async () => ({ url: api.server.url, key: KEYS.admin }));
+    const posted: HostToWebview[] = [];
+    const chosen = join(keyDir, 'chosen');
+    const session = new PanelSession({
+      backend: new ApiPanelBackend(client, events, { folders: () => [] }),
+      host: {
+        post: (m) => (posted.push(m), true),
+        runCommand: async () => undefined,
+        writeClipboard: async () => undefined,
+        // What the editor's host does after its save dialog (src/panel/saveEvidence.ts), without the dialog.
+        saveEvidence: async (name, files) => {
+          const dir = join(chosen, name);
+          mkdirSync(dir, { recursive: true });
+          for (const f of files) writeFileSync(join(dir, f.name), f.content);
+          return dir;
+        },
+      },
+      logger,
+      refreshDelayMs: 20,
+    });
+    try {
+      await session.handle({ type: 'ready', id: 'r1', params: { state: null } });
+      const before = await requests();
+      await session.handle({ type: 'incident/export', id: 'x1', params: { incident_id: incidentId } });
+      const result = posted.find((m): m is Extract<HostToWebview, { type: 'action/result' }> => m.type === 'action/result' && m.request_id === 'x1');
+      assert.equal(result?.params.ok, true, JSON.stringify(result));
+      const dir = join(chosen, `flowforge-evidence-${incidentId}`);
+      assert.match(result!.params.message, new RegExp(`^Evidence exported to ${dir} \\(8 files, signed with ed25519 key [0-9a-f]{16}\\)\\. Check it with: flowforge evidence verify "`));
+      assert.deepEqual(since(before, await requests()), { 'GET /v1/incidents/:id/evidence': 1 });
+      assert.equal(readdirSync(dir).length, 8);
+      const report = verifyBundle(dir, trustedKeys({ ownKeyPath: keyPath }));
+      assert.deepEqual(report.problems, []);
     } finally {
       session.dispose();
     }

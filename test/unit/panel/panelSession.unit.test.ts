@@ -31,6 +31,7 @@ function setup(backend = FakeBackend.scenario({ extra: 3, running: true }), stat
         commands.push(c);
       },
       writeClipboard: async () => undefined,
+      saveEvidence: async (name: string) => `/chosen/${name}`,
     },
   });
   const of = <T extends HostToWebview['type']>(type: T) => posted.filter((m): m is Posted<T> => m.type === type);

@@ -158,6 +158,20 @@ export class FakeBackend implements PanelBackend {
     this.act(runId, 'restart', reason, { lifecycle: 'STOPPED', end_reason: 'restarted', signal: 'SIGTERM' });
   }
 
+  /** A small stand-in bundle (the real one is tested against the API); unknown incidents fail like the API's 404. */
+  async exportEvidence(incidentId: string) {
+    this.calls.push({ method: 'exportEvidence', args: [incidentId] });
+    this.failIfDown();
+    if (!this.incidents.some((i) => i.id === incidentId)) throw new Error(`incident ${incidentId} was not found (retention may have removed it)`);
+    const file = (name: string, content: string) => ({ name, content, sha256: '0'.repeat(64), bytes: content.length });
+    return {
+      incident_id: incidentId,
+      algorithm: 'ed25519' as const,
+      key_id: 'c0ffee0123456789',
+      files: [file('incident.json', JSON.stringify({ id: incidentId })), file('manifest.json', '{}'), file('signature.json', '{}')],
+    };
+  }
+
   async workspaces() {
     this.calls.push({ method: 'workspaces', args: [] });
     this.failIfDown();

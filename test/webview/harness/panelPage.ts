@@ -24,6 +24,10 @@ export class PanelPage {
   readonly savedStates: unknown[] = [];
   readonly commands: string[] = [];
   readonly clipboard: string[] = [];
+  /** Bundles the host was asked to save: the name offered in the dialog and the files. */
+  readonly savedEvidence: { suggestedName: string; files: { name: string }[] }[] = [];
+  /** What the save dialog answers: a folder under this path, or null (cancelled). */
+  saveDialogRoot: string | null = '/home/dev/evidence';
   readonly warnings: string[] = [];
   readonly pageErrors: string[] = [];
   session: PanelSession;
@@ -132,6 +136,11 @@ export class PanelPage {
         },
         writeClipboard: async (text) => {
           this.clipboard.push(text);
+        },
+        saveEvidence: async (suggestedName, files) => {
+          if (this.saveDialogRoot === null) return null;
+          this.savedEvidence.push({ suggestedName, files });
+          return `${this.saveDialogRoot}/${suggestedName}`;
         },
       },
     });
