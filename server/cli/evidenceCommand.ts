@@ -23,7 +23,7 @@ verify  checks the signature and every file; exits 0 when all match, 1 naming
         each changed, missing or extra file.
 public-key  prints your public key (PEM), for others to verify your bundles.
 
-Signing: Ed25519 with your own key (made on first use in ${'<state dir>'}/keys/evidence-ed25519.pem,
+Signing: Ed25519 with your own key (made on first use in <state dir>/keys/evidence-ed25519.pem,
 mode 0600; FLOWFORGE_EVIDENCE_KEY_FILE picks another file), or HMAC-SHA256 with a
 shared key from --hmac-key-file / FLOWFORGE_EVIDENCE_HMAC_KEY_FILE (a path; the file
 must not be readable by group or others).`;
