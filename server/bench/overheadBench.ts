@@ -16,8 +16,8 @@ import { createOutputPipes } from '../supervisor/outputPipes';
 import { renderTable } from '../util/table';
 import { median } from './stats';
 
-const CLI = join(__dirname, 'cli.js');
-const TIME = '/usr/bin/time';
+export const CLI = join(__dirname, 'cli.js');
+export const TIME = '/usr/bin/time';
 
 interface Shape {
   key: string;
@@ -49,7 +49,7 @@ function seqBytes(n: number): number {
   return total;
 }
 
-interface Measured {
+export interface Measured {
   wallMs: number;
   cpuMs: number;
   maxRssKb: number;
@@ -57,8 +57,12 @@ interface Measured {
   code: number | null;
 }
 
-/** Runs argv under /usr/bin/time with stdout into a fresh pipe that we drain ourselves. */
-async function measure(argv: string[], dir: string): Promise<Measured> {
+/**
+ * Runs argv under /usr/bin/time with stdout into a fresh pipe that we drain
+ * ourselves; `env` replaces the environment, `okCodes` are the exit codes
+ * that are not failures (default: 0).
+ */
+export async function measure(argv: string[], dir: string, opts: { env?: NodeJS.ProcessEnv; okCodes?: number[] } = {}): Promise<Measured> {
   const pipes = createOutputPipes({ highWaterMark: 64 * 1024 });
   if (!pipes) throw new Error('the overhead benchmark needs mkfifo (Linux or macOS)');
   const [out, unused] = pipes;
@@ -74,7 +78,7 @@ async function measure(argv: string[], dir: string): Promise<Measured> {
     out.reader.once('close', resolve);
   });
   const started = process.hrtime.bigint();
-  const child = spawn(TIME, ['-o', timeFile, '-f', '%U %S %M', '--', ...argv], { stdio: ['ignore', out.writeFd, errFd] });
+  const child = spawn(TIME, ['-o', timeFile, '-f', '%U %S %M', '--', ...argv], { stdio: ['ignore', out.writeFd, errFd], env: opts.env });
   out.closeWriteEnd();
   closeSync(errFd);
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -84,7 +88,7 @@ async function measure(argv: string[], dir: string): Promise<Measured> {
   await drained;
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const [user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  if (code !== 0) throw new Error(`${argv.join(' ')} failed (exit ${code}): ${readFileSync(errFile, 'utf8').slice(0, 500)}`);
+  if (!(opts.okCodes ?? [0]).includes(code ?? -1)) throw new Error(`${argv.join(' ')} failed (exit ${code}): ${readFileSync(errFile, 'utf8').slice(0, 500)}`);
   return { wallMs, cpuMs: (user! + sys!) * 1000, maxRssKb: rss!, bytes, code };
 }
 
@@ -96,13 +100,13 @@ function supervised(db: string, job: string[]): string[] {
   return [process.execPath, CLI, 'run', '--no-api', '--quiet', '--shadow-mode', '--db', db, '--', ...job];
 }
 
-interface Spread {
+export interface Spread {
   median: number;
   min: number;
   max: number;
 }
 
-const spread = (xs: number[]): Spread => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+export const spread = (xs: number[]): Spread => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
 
 interface ShapeResult {
   key: string;
