@@ -4,7 +4,14 @@
 // (flowforge.run.id), its root pid and executable: the conventions put those
 // on the resource, but one FlowForge supervises many trees, so they go on the
 // points. Values are observed at collection time from the latest tick.
-import type { Attributes, BatchObservableResult, Meter } from '@opentelemetry/api';
+//
+// The SDK keeps reporting every series an observable instrument ever saw
+// (cumulative state lives as long as its MeterProvider), so in a long-lived
+// backend the series of every ended run would go on for ever. Once ended runs
+// have been flushed and forgotten, the next tick moves the instruments to a
+// fresh provider and retires the old one.
+import type { Attributes, BatchObservableCallback, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { availableParallelism } from 'node:os';
 import type { RunRef, TickFact } from './export';
 import { redactAttributes } from './exportRedact';
@@ -39,8 +46,30 @@ export const METRIC_NAMES = [
 export class RunMetrics {
   private readonly trees = new Map<string, TreeTotals>();
   private readonly cores = Math.max(1, availableParallelism());
+  private provider: MeterProvider;
+  private unbind: () => void;
+  /** Ended runs were forgotten: the provider still holds their series. */
+  private stale = false;
 
-  constructor(meter: Meter) {
+  /**
+   * @param makeProvider a MeterProvider with its exporting reader
+   * @param retire called with a provider that is no longer used (shut it down)
+   */
+  constructor(
+    private readonly makeProvider: () => MeterProvider,
+    private readonly meterOf: (provider: MeterProvider) => Meter,
+    private readonly retire: (old: MeterProvider) => void,
+  ) {
+    this.provider = makeProvider();
+    this.unbind = this.bind(meterOf(this.provider));
+  }
+
+  /** The provider in use (what a flush or shutdown acts on). */
+  get current(): MeterProvider {
+    return this.provider;
+  }
+
+  private bind(meter: Meter): () => void {
     const cpuTime = meter.createObservableCounter('process.cpu.time', { unit: 's', description: 'CPU seconds used by the supervised process tree (children it reaped included)' });
     const utilization = meter.createObservableGauge('process.cpu.utilization', {
       unit: '1',
@@ -51,27 +80,28 @@ export class RunMetrics {
     const disk = meter.createObservableCounter('process.disk.io', { unit: 'By', description: 'Storage bytes read and written by the tree' });
     const threads = meter.createObservableUpDownCounter('process.thread.count', { unit: '{thread}', description: 'Threads of the tree' });
     const procs = meter.createObservableUpDownCounter('flowforge.process.count', { unit: '{process}', description: 'Processes in the supervised tree' });
-    meter.addBatchObservableCallback(
-      (r: BatchObservableResult) => {
-        for (const t of this.trees.values()) {
-          const cpu = (mode: 'user' | 'system', v: number) => r.observe(cpuTime, v, { ...t.attrs, 'cpu.mode': mode, 'process.cpu.state': mode });
-          cpu('user', t.cpuUserS);
-          cpu('system', t.cpuSystemS);
-          if (t.cpuUnknownS > 0) r.observe(cpuTime, t.cpuUnknownS, t.attrs);
-          if (t.utilization !== null) r.observe(utilization, t.utilization, t.attrs);
-          r.observe(memory, t.rssBytes, t.attrs);
-          r.observe(virtual, t.vsizeBytes, t.attrs);
-          r.observe(disk, t.diskRead, { ...t.attrs, 'disk.io.direction': 'read' });
-          r.observe(disk, t.diskWrite, { ...t.attrs, 'disk.io.direction': 'write' });
-          r.observe(threads, t.threads, t.attrs);
-          r.observe(procs, t.procs, t.attrs);
-        }
-      },
-      [cpuTime, utilization, memory, virtual, disk, threads, procs],
-    );
+    const instruments: Observable[] = [cpuTime, utilization, memory, virtual, disk, threads, procs];
+    const observe: BatchObservableCallback = (r: BatchObservableResult) => {
+      for (const t of this.trees.values()) {
+        const cpu = (mode: 'user' | 'system', v: number) => r.observe(cpuTime, v, { ...t.attrs, 'cpu.mode': mode, 'process.cpu.state': mode });
+        cpu('user', t.cpuUserS);
+        cpu('system', t.cpuSystemS);
+        if (t.cpuUnknownS > 0) r.observe(cpuTime, t.cpuUnknownS, t.attrs);
+        if (t.utilization !== null) r.observe(utilization, t.utilization, t.attrs);
+        r.observe(memory, t.rssBytes, t.attrs);
+        r.observe(virtual, t.vsizeBytes, t.attrs);
+        r.observe(disk, t.diskRead, { ...t.attrs, 'disk.io.direction': 'read' });
+        r.observe(disk, t.diskWrite, { ...t.attrs, 'disk.io.direction': 'write' });
+        r.observe(threads, t.threads, t.attrs);
+        r.observe(procs, t.procs, t.attrs);
+      }
+    };
+    meter.addBatchObservableCallback(observe, instruments);
+    return () => meter.removeBatchObservableCallback(observe, instruments);
   }
 
   tick(f: TickFact): void {
+    if (this.stale) this.recycle();
     const t = this.trees.get(f.run.id) ?? this.add(f.run);
     if (f.cpuMs !== null) {
       if (f.cpuUserMs === null) t.cpuUnknownS += f.cpuMs / 1000;
@@ -100,8 +130,22 @@ export class RunMetrics {
     t.utilization = 0;
   }
 
+  /** After a flush has sent the ended runs' last values: they are dropped. */
   forgetEnded(): void {
-    for (const [id, t] of this.trees) if (t.ended) this.trees.delete(id);
+    for (const [id, t] of this.trees) {
+      if (!t.ended) continue;
+      this.trees.delete(id);
+      this.stale = true;
+    }
+  }
+
+  private recycle(): void {
+    this.stale = false;
+    this.unbind();
+    const old = this.provider;
+    this.provider = this.makeProvider();
+    this.unbind = this.bind(this.meterOf(this.provider));
+    this.retire(old);
   }
 
   private add(run: RunRef): TreeTotals {

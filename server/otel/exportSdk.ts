@@ -44,30 +44,35 @@ export function createPipeline(config: ExportConfig, logger: Logger, who: Resour
   const tracerProvider = traces
     ? new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(watch(traceExporter(traces, config), 'traces', traces, warnOnce))] })
     : null;
-  const meterProvider = metrics
-    ? new MeterProvider({
-        resource,
-        readers: [
-          new PeriodicExportingMetricReader({
-            exporter: watch(metricExporter(metrics, config), 'metrics', metrics, warnOnce),
-            exportIntervalMillis: config.metricIntervalMs,
-            exportTimeoutMillis: Math.min(config.timeoutMs, config.metricIntervalMs),
-          }),
-        ],
-      })
-    : null;
+  const makeMeterProvider = (target: SignalTarget) => () =>
+    new MeterProvider({
+      resource,
+      readers: [
+        new PeriodicExportingMetricReader({
+          exporter: watch(metricExporter(target, config), 'metrics', target, warnOnce),
+          exportIntervalMillis: config.metricIntervalMs,
+          exportTimeoutMillis: Math.min(config.timeoutMs, config.metricIntervalMs),
+        }),
+      ],
+    });
   const loggerProvider = logs
     ? new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter: watch(logExporter(logs, config), 'logs', logs, warnOnce) })] })
     : null;
 
   const scope = { name: 'flowforge', version: versionOf() };
   const spans = tracerProvider ? new RunSpans(tracerProvider.getTracer(scope.name, scope.version)) : null;
-  const runMetrics = meterProvider ? new RunMetrics(meterProvider.getMeter(scope.name, scope.version)) : null;
   const incidentLogs = loggerProvider ? new IncidentLogs(loggerProvider.getLogger(scope.name, scope.version)) : null;
-  const providers = [tracerProvider, meterProvider, loggerProvider].filter((p) => p !== null);
-
   const where = [...new Set(Object.values(config.targets).map((t) => displayUrl(t.url)))].join(', ');
-  const flush = () => withinDeadline(Promise.all(providers.map((p) => p.forceFlush())), logger, `flush to ${where}`);
+  const runMetrics = metrics
+    ? new RunMetrics(
+        makeMeterProvider(metrics),
+        (p) => p.getMeter(scope.name, scope.version),
+        (old) => void withinDeadline(old.shutdown(), logger, `metrics hand-over to ${where}`),
+      )
+    : null;
+  const providers = () => [tracerProvider, runMetrics?.current ?? null, loggerProvider].filter((p) => p !== null);
+
+  const flush = () => withinDeadline(Promise.all(providers().map((p) => p.forceFlush())), logger, `flush to ${where}`);
   let closing: Promise<void> | null = null;
   return {
     handle(fact: Fact) {
@@ -96,7 +101,7 @@ export function createPipeline(config: ExportConfig, logger: Logger, who: Resour
     shutdown: () =>
       (closing ??= (async () => {
         spans?.endAll('FlowForge stopped exporting before the run ended');
-        await withinDeadline(Promise.all(providers.map((p) => p.shutdown())), logger, `final send to ${where}`);
+        await withinDeadline(Promise.all(providers().map((p) => p.shutdown())), logger, `final send to ${where}`);
       })()),
   };
 }
