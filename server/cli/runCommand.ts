@@ -42,6 +42,11 @@ Flags:
   --inject-feedback            the feedback file is the job's stdin (a restart gets the one just written)
   --otlp-endpoint URL          export this run's metrics, span and incidents over OTLP/HTTP to URL
                                (off by default; the standard OTEL_EXPORTER_OTLP_* variables work too)
+  --agent-telemetry            point the agent's OpenTelemetry exporter at a loopback receiver of this run
+                               (on with --profile agent or a budget; --no-agent-telemetry turns it off)
+  --max-cost-usd USD           stop the job when the agent reports this much cost in this run
+  --max-tokens-per-min N       stop the job when the agent reports this many tokens within a minute
+  --max-burn-usd-per-hour USD  alert when the agent's recent spending reaches this much per hour
 Exit codes: the job's own; 130 stopped by you; 137 stopped by FlowForge; 127 could not start.`;
 
 const RUN_OPTIONS = {
@@ -66,6 +71,11 @@ const RUN_OPTIONS = {
   'no-feedback': { type: 'boolean' },
   'inject-feedback': { type: 'boolean' },
   'otlp-endpoint': { type: 'string' },
+  'agent-telemetry': { type: 'boolean' },
+  'no-agent-telemetry': { type: 'boolean' },
+  'max-cost-usd': { type: 'string' },
+  'max-tokens-per-min': { type: 'string' },
+  'max-burn-usd-per-hour': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -105,6 +115,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       canaryPercent: numberFlag(values, 'policy-canary-percent', { min: 0, max: 100 }),
       graceMs: numberFlag(values, 'grace-ms', { min: 0, max: 600_000, integer: true }),
       configFile: str(values, 'config'),
+      ...agentTelemetryFlags(values),
     },
     command: rest,
     db: str(values, 'db'),
@@ -129,6 +140,17 @@ export function otlpEndpointFlag(value: string | undefined): string | undefined 
     /* reported below */
   }
   throw new UsageError(`--otlp-endpoint needs an http:// or https:// URL (an OTLP/HTTP collector, e.g. http://localhost:4318), not '${value}'`);
+}
+
+/** --agent-telemetry and the budgets (validated again, with the config file's values, by resolveSettings). */
+function agentTelemetryFlags(values: Record<string, string | boolean | undefined>): Pick<PolicyOverrides, 'agentTelemetry' | 'maxCostUsd' | 'maxTokensPerMin' | 'maxBurnUsdPerHour'> {
+  if (values['agent-telemetry'] && values['no-agent-telemetry']) throw new UsageError('--agent-telemetry and --no-agent-telemetry cannot be used together');
+  return {
+    agentTelemetry: values['agent-telemetry'] ? true : values['no-agent-telemetry'] ? false : undefined,
+    maxCostUsd: numberFlag(values, 'max-cost-usd', { min: 0.01, max: 1_000_000 }),
+    maxTokensPerMin: numberFlag(values, 'max-tokens-per-min', { min: 1, max: 1e12 }),
+    maxBurnUsdPerHour: numberFlag(values, 'max-burn-usd-per-hour', { min: 0.01, max: 1_000_000 }),
+  };
 }
 
 /** The `--summary-json` object, exactly these keys: scripts and the corpus bench parse it, so keys are never added or renamed casually. */
@@ -206,6 +228,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     // Loaded only when used: the HTTP stack is most of the start-up cost of a plain run.
     if (args.apiPort !== null) api = await (await import('./cliApi')).startCliApi(session, args.apiPort, args.quiet);
+    // The agent's exporter is pointed at the receiver through the job's environment, so it opens first.
+    if (settings.agentTelemetry) await session.engine.prepareAgentTelemetry();
     const [command, ...rest] = args.command as [string, ...string[]];
     const job = session.engine.startJob({
       name: args.name ?? (args.shell ? args.command.join(' ') : basename(command)),

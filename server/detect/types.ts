@@ -1,6 +1,7 @@
 // The contract between the supervisor and the detector. The detector is pure:
 // it only sees what it is fed (output chunks, resource readings, timestamps)
 // and never reads the clock or the process table itself.
+import type { AgentUsageReading } from '../agents/costMeter';
 import type { ToolLoopReading } from './toolCalls';
 
 /** One sampling tick of the job's whole process tree (from the supervisor). */
@@ -30,6 +31,8 @@ export type StreamName = 'stdout' | 'stderr';
 export interface SignalSnapshot {
   /** The agent's tool-call loop, when its hooks report tool calls (server/detect/toolCalls.ts). */
   tools?: ToolLoopReading | null;
+  /** The agent's own token and cost counters, when the run has agent telemetry (server/agents/costMeter.ts). */
+  agentUsage?: AgentUsageReading | null;
   t: number;
   /** Milliseconds since the run started. */
   elapsedMs: number;
@@ -191,4 +194,12 @@ export interface DetectionThresholds {
   toolBlockAfter: number | null;
   /** Loop calls after the first refusal before the job is stopped (null: never). */
   toolStopAfter: number | null;
+  /** Agent budgets (from the agent's own telemetry): stop at this cost so far, USD (null: no budget). */
+  maxCostUsd: number | null;
+  /** Stop when the agent reports this many tokens within a minute (null: no limit). */
+  maxTokensPerMin: number | null;
+  /** Alert when the agent's cost per hour, at its recent rate, reaches this, USD (null: no alert). */
+  maxBurnUsdPerHour: number | null;
+  /** Alert when, at its recent rate, the agent would spend the rest of maxCostUsd within this many seconds (null: no alert). */
+  costBudgetAlertS: number | null;
 }

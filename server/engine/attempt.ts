@@ -3,6 +3,7 @@
 // is wrapped up. The job decides when; the attempt knows how.
 import { FEEDBACK_ENV, readFeedback } from '../agents/feedback';
 import type { AgentLink } from '../agents/agentLink';
+import type { AgentUsageLink } from '../agents/costLink';
 import type { SignalSnapshot, StreamName } from '../detect/types';
 import type { PolicyInputs } from '../policy/policyEngine';
 import type { Verdict } from '../policy/types';
@@ -53,6 +54,8 @@ export class Attempt {
     private readonly agent: AgentLink | null = null,
     /** Feedback a previous attempt left (flowforge-feedback.md), handed to this one. */
     private readonly feedback: string | null = null,
+    /** The agent's telemetry (token and cost counters), when the run has it. */
+    private readonly usage: AgentUsageLink | null = null,
   ) {
     const now = ctx.clock.now();
     this.lastPeakSave = now;
@@ -114,14 +117,19 @@ export class Attempt {
         args: spec.args,
         shell: spec.shell,
         cwd: spec.cwd,
-        env: {
+        env: this.withTelemetry({
           ...buildChildEnv(ctx.baseEnv, spec.env, { runId: run.id, token: this.token, attempt: run.attempt, agentChannel: this.agent?.capability }),
           ...(this.feedback ? { [FEEDBACK_ENV]: this.feedback } : {}),
-        },
+        }),
         stdin: spec.stdin,
       },
       { onStdout: onOutput('stdout'), onStderr: onOutput('stderr') },
     );
+  }
+
+  /** Points the agent's OpenTelemetry exporter at this run's receiver (runs with agent telemetry). */
+  private withTelemetry(env: Record<string, string>): Record<string, string> {
+    return this.usage ? this.usage.applyEnv(env) : env;
   }
 
   /** With injectFeedback, the feedback file is the attempt's whole stdin (as the original's --inject-feedback). */
@@ -145,6 +153,7 @@ export class Attempt {
     const reading = this.tracker.observe(snapshot);
     this.reportEscapees();
     this.judge.observeResources(reading);
+    if (this.usage) this.judge.observeAgentUsage?.(this.usage.reading());
     const { snapshot: snap, verdict } = this.judge.evaluate(snapshot.t, inputs);
     this.lastSnap = snap;
     this.updatePeaks(snap);
@@ -260,6 +269,7 @@ export class Attempt {
   /** The run has ended: its agent capability is worthless from now on. */
   closeAgentLink(): void {
     this.agent?.close();
+    this.usage?.close();
   }
 
   private forgetInReaper(): void {

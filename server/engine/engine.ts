@@ -3,6 +3,7 @@
 //   process → sampler → detector → policy → action → store → events (API, CLI)
 import type { AuditEvent } from '../shared/protocol/domain';
 import { AgentChannel } from '../agents/agentChannel';
+import type { OtlpReceiver } from '../otel/receiver';
 import type { EvidenceStore } from '../store/types';
 import { defaultProcessSource, type ProcessSource } from '../supervisor/processTable';
 import type { ReaperClient } from '../supervisor/reaper';
@@ -49,6 +50,8 @@ export class Engine {
   private readonly intervalMs: number;
   private timer: TimerHandle | null = null;
   private agentChannel: AgentChannel | null | 'auto';
+  private otlpReceiver: OtlpReceiver | null = null;
+  private otlpOpening: Promise<OtlpReceiver> | null = null;
   private ticking = false;
   private tickCount = 0;
   private lastTickAt: number | null = null;
@@ -89,6 +92,7 @@ export class Engine {
       judgeFactory: this.judgeFactory,
       baseEnv: this.baseEnv,
       agentChannel: this.channel(),
+      otlpReceiver: this.otlpReceiver,
     });
     this.jobs.set(job.jobId, job);
     if (spec.workspaceId !== null && this.unprotected.has(spec.workspaceId)) job.setProtection(false);
@@ -108,6 +112,17 @@ export class Engine {
       }
     }
     return this.agentChannel;
+  }
+
+  /**
+   * Opens the loopback receiver that agents' telemetry goes to (once). Call it
+   * before starting a job with agent telemetry: the job's environment needs
+   * its port. Loaded on demand, so runs without agent telemetry never load it.
+   */
+  async prepareAgentTelemetry(): Promise<OtlpReceiver> {
+    this.otlpOpening ??= import('../otel/receiver').then(({ OtlpReceiver }) => OtlpReceiver.open(this.logger));
+    this.otlpReceiver = await this.otlpOpening;
+    return this.otlpReceiver;
   }
 
   jobByRun(runId: string): JobController | undefined {
@@ -193,5 +208,6 @@ export class Engine {
     this.timer = null;
     this.source.dispose();
     if (this.agentChannel instanceof AgentChannel) await this.agentChannel.close();
+    await this.otlpReceiver?.close();
   }
 }

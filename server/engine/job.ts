@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { feedbackPath, feedbackText, writeFeedback } from '../agents/feedback';
 import { AgentLink } from '../agents/agentLink';
+import { AgentUsageLink } from '../agents/costLink';
 import type { StreamName } from '../detect/types';
 import { RestartController } from '../policy';
 import type { Verdict } from '../policy/types';
@@ -102,7 +103,7 @@ export class JobController {
   private startAttempt(requestId: string | null, why: string): Run {
     const run = newRun(this.jobId, this.runs.length + 1, this.spec, this.ctx.clock.now());
     this.runs.push(run);
-    const attempt = new Attempt(run, this.spec, this.ctx, this.openAgentLink(run), this.feedbackFor(run.attempt));
+    const attempt = new Attempt(run, this.spec, this.ctx, this.openAgentLink(run), this.feedbackFor(run.attempt), this.openUsageLink(run));
     this.transition({ name: 'starting', attempt }, why);
     attempt.start(requestId);
     if (attempt.tracker) this.transition({ name: 'running', attempt }, `pid ${run.pid}`);
@@ -204,6 +205,17 @@ export class JobController {
       },
     };
     return new AgentLink(channel, run.id, this.spec.settings, host, this.ctx.logger);
+  }
+
+  /** A run with agent telemetry gets its own endpoint on the receiver; without a receiver its budgets cannot act, which is said once. */
+  private openUsageLink(run: Run): AgentUsageLink | null {
+    if (!this.spec.settings.agentTelemetry) return null;
+    const receiver = this.ctx.otlpReceiver;
+    if (!receiver) {
+      if (run.attempt === 1) this.ctx.logger.warn(`${this.spec.name}: agent telemetry was asked for, but no receiver is open; budgets are not applied`, { run_id: run.id });
+      return null;
+    }
+    return new AgentUsageLink(receiver, run.id, () => this.ctx.clock.now());
   }
 
   /** The workspace's protection, a policy input: off, the policy turns kill and restart verdicts into alerts. */

@@ -1,6 +1,7 @@
 // What a job is asked to run, what it is given to do so, and who asks for
 // its stops and restarts.
 import type { AgentChannel } from '../agents/agentChannel';
+import type { OtlpReceiver } from '../otel/receiver';
 import type { EffectiveSettings } from '../policy';
 import type { RunSource } from '../shared/protocol/domain';
 import type { ProcessSource } from '../supervisor/processTable';
@@ -45,6 +46,8 @@ export interface JobContext {
   baseEnv: NodeJS.ProcessEnv;
   /** Where an agent's hooks reach their run (null: no channel, hooks answer "allow"). */
   agentChannel?: AgentChannel | null;
+  /** Where agents send their own telemetry, for runs with agent telemetry (null: not open). */
+  otlpReceiver?: OtlpReceiver | null;
 }
 
 export interface ActorInfo {

@@ -52,6 +52,12 @@ export const STANDARD: Readonly<DetectionThresholds> = Object.freeze({
   toolLoopCalls: 4,
   toolBlockAfter: 2,
   toolStopAfter: 2,
+  // Budgets are a person's choice: none by default.
+  maxCostUsd: null,
+  maxTokensPerMin: null,
+  maxBurnUsdPerHour: null,
+  // With a budget: warn ten minutes before the recent rate would spend it.
+  costBudgetAlertS: 600,
 });
 
 const PROFILES: Record<ProfileName, Readonly<DetectionThresholds>> = {
@@ -90,8 +96,14 @@ const PROFILES: Record<ProfileName, Readonly<DetectionThresholds>> = {
     ...STANDARD,
     outputLoopKillMs: 90_000,
     silentSpinKillMs: 120_000,
+    // Looping agents have burned $150-$600 before anyone noticed; $30 an hour
+    // is above a busy session with a large model, so reaching it is worth a look.
+    maxBurnUsdPerHour: 30,
   }),
 };
+
+/** Whether a run reads its agent's own telemetry (the agent profile does; others when asked or given a budget). */
+export const AGENT_TELEMETRY_BY_DEFAULT: Record<ProfileName, boolean> = { standard: false, light: false, strict: false, agent: true };
 
 export function profileThresholds(name: ProfileName): DetectionThresholds {
   return { ...PROFILES[name] };

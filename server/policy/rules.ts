@@ -7,6 +7,7 @@
 // needs killConfidence, an alert alertConfidence, and both need the rule to
 // have held for its window.
 import type { DetectionThresholds, SignalSnapshot } from '../detect/types';
+import { COST_RULES } from './costRules';
 
 export type RuleId =
   | 'cpu_loop'
@@ -17,7 +18,10 @@ export type RuleId =
   | 'memory_exhaust'
   | 'process_limit'
   | 'process_churn'
-  | 'tool_loop';
+  | 'tool_loop'
+  | 'token_rate'
+  | 'cost_budget'
+  | 'cost_burn';
 
 export interface Factor {
   /** The signal's name, as in the decision's signal list. */
@@ -324,7 +328,7 @@ export const toolLoop: RuleSpec = {
 };
 
 /** In order of precedence when several fire with the same action. */
-export const RULES: readonly RuleSpec[] = [memoryLimit, processLimit, memoryExhaust, cpuLoop, silentSpin, outputLoop, memoryClimb, processChurn];
+export const RULES: readonly RuleSpec[] = [memoryLimit, processLimit, memoryExhaust, cpuLoop, silentSpin, outputLoop, memoryClimb, processChurn, ...COST_RULES];
 
 export interface RuleEval {
   spec: RuleSpec;

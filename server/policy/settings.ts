@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { DetectionThresholds } from '../detect/types';
 import { PROFILE_NAMES, ROLLOUT_MODES, RUNAWAY_ACTIONS } from '../shared/protocol/choices';
 import type { ProfileName, RolloutMode, RunawayAction } from '../shared/protocol/domain';
-import { profileThresholds } from './profiles';
+import { AGENT_TELEMETRY_BY_DEFAULT, profileThresholds } from './profiles';
 import { DEFAULT_RESTART } from './restart';
 import type { EffectiveSettings, NumberInput, PolicyOverrides, RestartSettings } from './types';
 
@@ -76,6 +76,10 @@ export const THRESHOLD_RULES: Record<keyof DetectionThresholds, ValueRule> = {
   toolLoopCalls: num(2, 1_000, { integer: true, nullable: true }),
   toolBlockAfter: num(1, 1_000, { integer: true, nullable: true }),
   toolStopAfter: num(1, 1_000, { integer: true, nullable: true }),
+  maxCostUsd: num(0.01, 1_000_000, { nullable: true }),
+  maxTokensPerMin: num(1, 1e12, { nullable: true }),
+  maxBurnUsdPerHour: num(0.01, 1_000_000, { nullable: true }),
+  costBudgetAlertS: num(1, 24 * 3600, { nullable: true }),
 };
 
 export const RESTART_RULES: Record<keyof RestartSettings, ValueRule> = {
@@ -98,6 +102,10 @@ export const TOP_RULES = {
   shadowMode: bool,
   graceMs: ms(0, 600_000),
   sampleIntervalMs: ms(100, 60_000),
+  agentTelemetry: bool,
+  maxCostUsd: THRESHOLD_RULES.maxCostUsd,
+  maxTokensPerMin: THRESHOLD_RULES.maxTokensPerMin,
+  maxBurnUsdPerHour: THRESHOLD_RULES.maxBurnUsdPerHour,
 } satisfies Record<string, ValueRule>;
 
 /** How each overridable key is spelled on the command line. */
@@ -111,6 +119,10 @@ const FLAG_NAMES: Record<keyof typeof TOP_RULES, string> = {
   shadowMode: '--shadow-mode',
   graceMs: '--grace-ms',
   sampleIntervalMs: '--sample-interval-ms',
+  agentTelemetry: '--agent-telemetry',
+  maxCostUsd: '--max-cost-usd',
+  maxTokensPerMin: '--max-tokens-per-min',
+  maxBurnUsdPerHour: '--max-burn-usd-per-hour',
 };
 
 /** What a valid value looks like, for messages and docs: "a number between 1 and 6400". */
@@ -137,6 +149,10 @@ export type ConfigValues = {
   shadowMode?: boolean;
   graceMs?: number;
   sampleIntervalMs?: number;
+  agentTelemetry?: boolean;
+  maxCostUsd?: number | null;
+  maxTokensPerMin?: number | null;
+  maxBurnUsdPerHour?: number | null;
   thresholds?: Partial<DetectionThresholds>;
   restart?: Partial<RestartSettings>;
 };
@@ -205,6 +221,10 @@ function flagValues(o: PolicyOverrides): ConfigValues {
     shadowMode: pick('shadowMode', o.shadowMode),
     graceMs: pick('graceMs', o.graceMs),
     sampleIntervalMs: pick('sampleIntervalMs', o.sampleIntervalMs),
+    agentTelemetry: pick('agentTelemetry', o.agentTelemetry),
+    maxCostUsd: pick('maxCostUsd', o.maxCostUsd),
+    maxTokensPerMin: pick('maxTokensPerMin', o.maxTokensPerMin),
+    maxBurnUsdPerHour: pick('maxBurnUsdPerHour', o.maxBurnUsdPerHour),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as ConfigValues;
 }
@@ -223,8 +243,8 @@ export function resolveSettings(overrides: PolicyOverrides = {}): EffectiveSetti
   const detection: DetectionThresholds = {
     ...profileThresholds(profile),
     ...defined(file.thresholds),
-    ...defined({ maxCpu: file.maxCpu, maxMemoryMb: file.maxMemoryMb }),
-    ...defined({ maxCpu: flags.maxCpu, maxMemoryMb: flags.maxMemoryMb }),
+    ...defined({ maxCpu: file.maxCpu, maxMemoryMb: file.maxMemoryMb, ...budgetsOf(file) }),
+    ...defined({ maxCpu: flags.maxCpu, maxMemoryMb: flags.maxMemoryMb, ...budgetsOf(flags) }),
   };
   if (detection.killConfidence < detection.alertConfidence) {
     throw new SettingsError(
@@ -246,5 +266,15 @@ export function resolveSettings(overrides: PolicyOverrides = {}): EffectiveSetti
     sampleIntervalMs: flags.sampleIntervalMs ?? file.sampleIntervalMs ?? 1_000,
     restart: { ...DEFAULT_RESTART, ...defined(file.restart) },
     configFile: overrides.configFile ? resolve(overrides.configFile) : null,
+    agentTelemetry: agentTelemetryOf(flags.agentTelemetry ?? file.agentTelemetry, profile, detection),
   };
+}
+
+const budgetsOf = (v: ConfigValues) => ({ maxCostUsd: v.maxCostUsd, maxTokensPerMin: v.maxTokensPerMin, maxBurnUsdPerHour: v.maxBurnUsdPerHour });
+
+/** Asked for, or the profile's default; a budget turns it on, since a budget cannot be kept without the agent's numbers. */
+function agentTelemetryOf(asked: boolean | undefined, profile: ProfileName, th: DetectionThresholds): boolean {
+  const budget = th.maxCostUsd !== null || th.maxTokensPerMin !== null;
+  if (asked === false && budget) throw new SettingsError('--max-cost-usd and --max-tokens-per-min need agent telemetry; drop --no-agent-telemetry (or agentTelemetry: false)');
+  return asked ?? (AGENT_TELEMETRY_BY_DEFAULT[profile] || budget);
 }

@@ -3,6 +3,7 @@
 // against what, not only the signal that tipped it.
 import type { DetectionThresholds, SignalSnapshot } from '../detect/types';
 import type { SignalReading } from '../shared/protocol/domain';
+import { usageReadings } from './costRules';
 
 function reading(
   name: string,
@@ -40,5 +41,6 @@ export function signalReadings(s: SignalSnapshot, th: DetectionThresholds): Sign
     reading('failing', o.failingShare, null, '>=', 'share of recent lines that say something failed'),
     reading('procs', s.tree.procs, th.maxProcs, '>=', 'processes'),
     reading('churn', s.tree.churnPerS, th.churnPerS, '>=', 'processes/s'),
+    ...usageReadings(s, th),
   ];
 }

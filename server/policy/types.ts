@@ -20,6 +20,12 @@ export interface PolicyOverrides {
   /** `--shadow-mode`: turns rollout 'enforce' into 'shadow' (an explicit canary stays canary). */
   shadowMode?: boolean;
   sampleIntervalMs?: NumberInput;
+  /** Read the agent's own OpenTelemetry (token and cost counters) through a loopback receiver of this run. */
+  agentTelemetry?: boolean;
+  /** Budgets on what the agent reports: cost so far (USD), tokens within a minute, and the cost per hour that raises an alert. */
+  maxCostUsd?: NumberInput;
+  maxTokensPerMin?: NumberInput;
+  maxBurnUsdPerHour?: NumberInput;
   /** Path of a YAML or JSON config file; its values sit below explicit flags. */
   configFile?: string;
 }
@@ -84,4 +90,6 @@ export interface EffectiveSettings {
   restart: RestartSettings;
   /** The config file these settings came from, if any (absolute path). */
   configFile: string | null;
+  /** The run points its agent's OpenTelemetry exporter at FlowForge's receiver (budgets need it). */
+  agentTelemetry: boolean;
 }
