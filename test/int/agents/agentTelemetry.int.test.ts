@@ -5,71 +5,30 @@
 // budget it is stopped, with the numbers in the explanation and the stored
 // incident; under the limit it runs to the end.
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OtlpReceiver } from '../../../server/otel/receiver';
 import type { MetricPoint } from '../../../server/otel/receiverDecode';
-import { openStoreReadOnly } from '../../../server/store/open';
 import { silentLogger } from '../../../server/util/logger';
-import { FIXTURES, REPO } from '../../helpers/processes';
+import { useBuiltCli, withStore } from '../../helpers/cliRun';
+import { FIXTURES } from '../../helpers/processes';
 
-const CLI = join(REPO, 'dist', 'cli.js');
 const AGENT = join(FIXTURES, 'agents', 'fakeOtelAgent.js');
 
-interface CliRun {
-  code: number | null;
-  output: string;
-  exitedAt: number;
-}
-
-const running = new Set<ChildProcess>();
-
-function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  let output = '';
-  child.stdout!.on('data', (d) => (output += String(d)));
-  child.stderr!.on('data', (d) => (output += String(d)));
-  return new Promise((resolve) =>
-    child.on('exit', (code) => {
-      running.delete(child);
-      resolve({ code, output, exitedAt: Date.now() });
-    }),
-  );
-}
-
-async function storedIncidents(db: string) {
-  const { store } = await openStoreReadOnly(db);
-  try {
-    const incidents = store.listIncidents({ limit: 10 }).items;
-    return incidents.map((inc) => ({ inc, decisions: store.incidentDetail(inc.id, 0)!.decisions }));
-  } finally {
-    await store.close();
-  }
-}
+const storedIncidents = (db: string) =>
+  withStore(db, (store) => store.listIncidents({ limit: 10 }).items.map((inc) => ({ inc, decisions: store.incidentDetail(inc.id, 0)!.decisions })));
 
 describe('agent telemetry: budgets on what the agent reports (OpenTelemetry SDK client)', function () {
   this.timeout(120_000);
-  let dir: string;
-  before(() => {
-    if (spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: REPO, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
-  });
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'ff-otelin-'))));
-  afterEach(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, running.size ? 500 : 0));
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const db = () => join(dir, 'store.db');
+  const cli = useBuiltCli('ff-otelin-');
+  const dir = () => cli.dir;
+  const db = () => join(cli.dir, 'store.db');
 
   it('an agent burning tokens past --max-tokens-per-min is stopped, with the rate in the explanation', async () => {
-    const r = await runCli(
-      ['run', '--db', db(), '--agent-telemetry', '--max-tokens-per-min', '3000', '--summary-json', join(dir, 's.json'), '--',
+    const r = await cli.run(
+      ['run', '--db', db(), '--agent-telemetry', '--max-tokens-per-min', '3000', '--summary-json', join(dir(), 's.json'), '--',
         process.execPath, AGENT, '--tokens-per-sec=500', '--seconds=60', '--mark=3000'],
-      dir,
     );
     assert.equal(r.code, 137, r.output);
     assert.match(r.output, /fake agent: telemetry on \(http\/protobuf, every 2000 ms\)/);
@@ -93,13 +52,13 @@ describe('agent telemetry: budgets on what the agent reports (OpenTelemetry SDK 
     assert.equal(rate.value, reported);
     assert.equal(rate.breached, true);
     assert.ok(kill.signals.some((s) => s.name === 'cost_usd' && (s.value ?? 0) > 0), 'cost reported too');
-    const summary = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'));
+    const summary = JSON.parse(readFileSync(join(dir(), 's.json'), 'utf8'));
     assert.deepEqual(summary.rules, ['token_rate']);
   });
 
   it('a near miss: an agent under the limit runs to completion and exits 0', async () => {
     // 300 tokens/s for 8 s: 2400 tokens in any minute, under 3000.
-    const r = await runCli(['run', '--db', db(), '--max-tokens-per-min', '3000', '--', process.execPath, AGENT, '--tokens-per-sec=300', '--seconds=8'], dir);
+    const r = await cli.run(['run', '--db', db(), '--max-tokens-per-min', '3000', '--', process.execPath, AGENT, '--tokens-per-sec=300', '--seconds=8']);
     assert.equal(r.code, 0, r.output);
     assert.match(r.output, /fake agent: telemetry on/, 'a budget turns agent telemetry on');
     assert.match(r.output, /fake agent: done, 2400 tokens/);
@@ -109,9 +68,8 @@ describe('agent telemetry: budgets on what the agent reports (OpenTelemetry SDK 
 
   it('the cost budget: alert first (the rest would go within minutes), then stop when it is spent (http/json, delta)', async () => {
     // 1000 tokens/s at $15 per million: $0.015 a second, the $0.10 budget goes in ~7 s.
-    const r = await runCli(
+    const r = await cli.run(
       ['run', '--db', db(), '--max-cost-usd', '0.10', '--', process.execPath, AGENT, '--tokens-per-sec=1000', '--usd-per-mtok=15', '--seconds=60', '--protocol=http/json', '--temporality=delta'],
-      dir,
     );
     assert.equal(r.code, 137, r.output);
     assert.match(r.output, /fake agent: telemetry on \(http\/json/);
@@ -137,7 +95,7 @@ describe('agent telemetry: budgets on what the agent reports (OpenTelemetry SDK 
   it("the job's environment points the exporter at the run's receiver and carries no FlowForge key", async () => {
     const probe = "for (const k of Object.keys(process.env).sort()) if (/^(OTEL_|CLAUDE_CODE_ENABLE|GEMINI_TELEMETRY|FLOWFORGE_(API|ADMIN|OTLP))/.test(k)) console.log(k + '=' + process.env[k])";
     const env = { ...process.env, FLOWFORGE_API_KEY: 'ffk_should_never_reach_the_job', GEMINI_TELEMETRY_OUTFILE: '/tmp/elsewhere.log', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.example:4318' };
-    const r = await runCli(['run', '--db', db(), '--profile', 'agent', '--', process.execPath, '-e', probe], dir, env);
+    const r = await cli.run(['run', '--db', db(), '--profile', 'agent', '--', process.execPath, '-e', probe], env);
     assert.equal(r.code, 0, r.output);
     const vars = Object.fromEntries(r.output.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     assert.match(vars.OTEL_EXPORTER_OTLP_ENDPOINT!, /^http:\/\/127\.0\.0\.1:\d+\/otlp\/[A-Za-z0-9_-]{43}$/);
