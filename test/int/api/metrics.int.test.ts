@@ -32,6 +32,9 @@ describe('api: /v1/metrics', function () {
       'flowforge_store_last_save_seconds',
       'flowforge_store_size_bytes',
       'flowforge_stream_clients',
+      'flowforge_runaways_total',
+      'flowforge_time_to_act_seconds',
+      'flowforge_not_a_runaway_total',
     ]) {
       assert.match(a.text, new RegExp(`^# TYPE ${name} `, 'm'), `${name} missing`);
     }

@@ -1,7 +1,15 @@
 // /v1/metrics through Prometheus's own linter: the body a real scrape gets
 // (real HTTP on loopback, a read key) piped to Debian's `promtool check
-// metrics`, which must exit 0 and print nothing (no lint problem at all).
+// metrics`, which must exit 0 and print nothing (no lint problem at all);
+// and the scrape configurations docs/operations.md tells people to use, through
+// `promtool check config`.
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { requireDebianProgram } from '../../helpers/debianProgram';
+import { REPO } from '../../helpers/processes';
 import { runTool, sampleValue, useMetricsScene } from './metricsScene';
 
 const PROMTOOL = '/usr/bin/promtool';
@@ -36,5 +44,48 @@ describe('api: /v1/metrics passes promtool check metrics', function () {
     assert.equal(sampleValue(body, 'flowforge_stop_latency_seconds_count'), 1);
     assert.equal(sampleValue(body, 'flowforge_interventions_total{kind="kill"}'), 1);
     assert.ok(body.split('\n').length > 100, `only ${body.split('\n').length} lines`);
+  });
+});
+
+/** The fenced yaml blocks of a markdown page, by their first line. */
+function yamlBlocks(markdown: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of markdown.matchAll(/^( *)```yaml\n([\s\S]*?)^\1```$/gm)) {
+    const body = m[2]!.split('\n').map((l) => l.slice(m[1]!.length)).join('\n');
+    out.set(body.split('\n')[0]!.trim(), body);
+  }
+  return out;
+}
+
+describe('docs/operations.md: its scrape configurations are valid Prometheus configuration', function () {
+  this.timeout(30_000);
+  const page = readFileSync(join(REPO, 'docs', 'operations.md'), 'utf8');
+  const blocks = [...yamlBlocks(page).entries()];
+  let dir: string;
+  before(function () {
+    requireDebianProgram(this, PROMTOOL, 'prometheus');
+    dir = mkdtempSync(join(tmpdir(), 'ff-promdocs-'));
+  });
+  after(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+  /** promtool on a config (syntax only: the documented key file is not on this machine). */
+  const check = async (name: string, config: string, agent: boolean) => {
+    const file = join(dir, name);
+    writeFileSync(file, config);
+    const r = await runTool(PROMTOOL, ['check', 'config', '--syntax-only', ...(agent ? ['--agent'] : []), file], '');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  };
+
+  it('the Prometheus agent configuration passes promtool check config --agent', async () => {
+    const agent = blocks.find(([first]) => first.includes('flowforge-agent.yml'));
+    assert.ok(agent, 'no agent configuration block in docs/operations.md');
+    assert.match(agent[1], /credentials_file:/);
+    await check('agent.yml', agent[1], true);
+  });
+
+  it('the Collector’s prometheus receiver scrapes with a configuration promtool accepts', async () => {
+    const collector = blocks.map(([, body]) => parseYaml(body) as { receivers?: { prometheus?: { config?: unknown } } }).find((c) => c?.receivers?.prometheus);
+    assert.ok(collector, 'no Collector prometheus receiver in docs/operations.md');
+    await check('receiver.yml', stringifyYaml(collector.receivers!.prometheus!.config), false);
   });
 });
