@@ -16,6 +16,7 @@ Usage:
   flowforge incidents [--json]            list recorded incidents
   flowforge timeline [--incident ID]      everything FlowForge did (or one incident's chain)
   flowforge evidence <export|verify|public-key>   signed evidence bundles of an incident
+  flowforge allow <incident>              not a runaway: its learned signature stops alerting and stopping
   flowforge hook <claude|gemini|codex>    answer an agent's hook (see docs/agents.md)
   flowforge agent setup <agent> [--user|--project] [--print]   add FlowForge's hooks to an agent's settings
   flowforge bench <corpus|overhead|store|api|detector|hooks|agents>   benchmarks
@@ -32,6 +33,7 @@ const commands: Record<string, () => Promise<Command>> = {
   incidents: async () => (await import('./cli/readCommands')).incidentsCommand,
   timeline: async () => (await import('./cli/readCommands')).timelineCommand,
   evidence: async () => (await import('./cli/evidenceCommand')).evidenceCommand,
+  allow: async () => (await import('./cli/allowCommand')).allowCommand,
   bench: async () => (await import('./cli/benchCommand')).benchCommand,
   hook: async () => (await import('./agents/hookClient')).hookCommand,
   agent: async () => (await import('./agents/agentSetup')).agentCommand,

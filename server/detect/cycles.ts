@@ -130,6 +130,29 @@ export class CycleTracker {
     return best;
   }
 
+  /** Whether the last `n` lines (n ≤ MAX_PERIOD) are still in the ring. */
+  has(n: number): boolean {
+    return n >= 1 && n <= MAX_PERIOD && this.pos >= n;
+  }
+
+  /** The key of the line `back` lines before the next one (1: the last line). Callers check `has` first. */
+  keyBack(back: number): number {
+    return this.ring[(this.pos - back) & MASK]!;
+  }
+
+  /**
+   * How many of the last lines (beyond the first `period`, at most `max`) equal
+   * the line one period before them: `period + run` lines repeat with that period.
+   */
+  periodicRun(period: number, max: number): number {
+    const ring = this.ring;
+    const pos = this.pos;
+    const limit = Math.min(max, pos - period, RING - period);
+    let run = 0;
+    while (run < limit && ring[(pos - 1 - run) & MASK] === ring[(pos - 1 - run - period) & MASK]) run++;
+    return run;
+  }
+
   /** The candidate closest to being established (for near misses and explanations), or null. */
   leading(): { period: number; matched: number } | null {
     let best: { period: number; matched: number } | null = null;

@@ -11,6 +11,7 @@ import { CycleTracker } from './cycles';
 import { BLANK_HASH, LineNormalizer, stripAnsi } from './normalize';
 import { ProgressSampler, type ProgressFinding } from './progress';
 import { ResourceSignals } from './resources';
+import { matchUnit, NO_SIGNATURES, signatureOf, textHash, type KnownSignature, type SignatureInputs, type SignatureMatch } from './signatures';
 import { isGap, Stretch } from './stretch';
 import { TemplateTable, type TemplateStat } from './templates';
 import type { DetectionThresholds, ResourceReading, SignalSnapshot, StreamName } from './types';
@@ -32,6 +33,12 @@ const MAX_SAMPLERS = 256;
 /** A template with a masked value in it (see normalize.ts). */
 const HAS_VALUE = /<(N|HEX|UUID|ID)>/;
 const NO_NUMBERS: ProgressFinding = { score: 0, kind: 'none', detail: 'the line has no numbers' };
+/**
+ * Once the output showed a signature a person allowed, loop rules stay quiet
+ * this long after the last sighting: a tick that falls between two cycles of
+ * the allowed loop (a restart, a pause) must not let a stop through.
+ */
+const ALLOWED_STICKY_MS = 10_000;
 
 interface Bucket {
   seq: number;
@@ -92,6 +99,8 @@ export class Detector {
   private readonly repetitive = new Stretch(MISSES_TO_RESET);
   private readonly slotMs: number;
   private samplers = 0;
+  /** The allowed signature seen last, and when. */
+  private allowedSeen: { sig: KnownSignature; t: number } | null = null;
 
   constructor(
     private readonly th: DetectionThresholds,
@@ -277,7 +286,8 @@ export class Detector {
 
   // ---------------------------------------------------------------- snapshot (once per tick)
 
-  snapshot(t: number): SignalSnapshot {
+  /** `known`: the learned and allowed signatures of the job's scope (data the engine passes in). */
+  snapshot(t: number, known: SignatureInputs = NO_SIGNATURES): SignalSnapshot {
     if (this.lastSnapT !== null) {
       const dt = t - this.lastSnapT;
       // After a gap (the machine slept, the clock jumped) silence starts over:
@@ -292,18 +302,25 @@ export class Detector {
     const lines = recent.content;
     let repetition = 0;
     let cycle: number | null = null;
+    let cycleStream: StreamState = this.streams.stdout;
     if (lines >= MIN_LINES_FOR_REPETITION) {
       // Each stream's own repetition, weighted by its lines; the cycle named is the busier stream's.
       const out = this.streamRepetition(this.streams.stdout, recent.matches, lines - recent.errContent);
       const err = this.streamRepetition(this.streams.stderr, recent.matchesErr, recent.errContent);
       repetition = (out.share * (lines - recent.errContent) + err.share * recent.errContent) / lines;
-      cycle = (lines - recent.errContent >= recent.errContent ? out : err).cycle ?? out.cycle ?? err.cycle;
+      const outBusier = lines - recent.errContent >= recent.errContent;
+      cycle = (outBusier ? out : err).cycle ?? out.cycle ?? err.cycle;
+      cycleStream = (outBusier ? out.cycle !== null || err.cycle === null : err.cycle === null) ? this.streams.stdout : this.streams.stderr;
     }
     repetition = Math.min(1, repetition);
     const novelShare = lines > 0 ? recent.newTemplates / lines : 0;
     const top = recent.top;
     const progress = this.progress(top, t);
     this.repetitive.update(t, lines >= MIN_LINES_FOR_REPETITION && repetition >= this.th.repetition && novelShare <= this.th.maxNovelty);
+    const repetitive = repetition >= this.th.repetition;
+    const signature = repetitive && cycle !== null ? this.signatureOf(cycleStream, cycle) : null;
+    const learned = this.learnedMatch(known.learned, t);
+    const allowed = this.allowedMatch(known.allowed, signature, t);
     for (const dropped of this.table.trim()) if (dropped.sampler) this.samplers--;
 
     return {
@@ -312,7 +329,10 @@ export class Detector {
       cpu: this.resources.cpu(t),
       output: {
         repetition,
-        cycleLength: repetition >= this.th.repetition ? cycle : null,
+        cycleLength: repetitive ? cycle : null,
+        signature,
+        learned,
+        allowed,
         novelty: (minute.newTemplates * 60_000) / Math.max(minute.spanMs, NOVELTY_PER_MINUTE_WINDOW_MS),
         novelShare,
         progress: progress.score ?? 0,
@@ -334,6 +354,68 @@ export class Detector {
       io: this.resources.io(t),
       tree: this.resources.tree(t),
     };
+  }
+
+  // ---------------------------------------------------------------- signatures
+
+  /** The signature of a stream's last `period` lines, or null when it has printed fewer. */
+  private signatureOf(st: StreamState, period: number): string | null {
+    const c = st.cycles;
+    if (!c.has(period)) return null;
+    const hashes = new Uint32Array(period);
+    for (let i = 0; i < period; i++) hashes[i] = this.keyHash(c.keyBack(period - i));
+    return signatureOf(hashes);
+  }
+
+  /** A template key as a run-independent hash: its text's (the key is only the hash it was first seen under). */
+  private keyHash(key: number): number {
+    const stat = this.table.get(key);
+    if (!stat) return key >>> 0;
+    stat.textHash ??= textHash(stat.text);
+    return stat.textHash;
+  }
+
+  /**
+   * Whole cycles of a known signature at the end of a stream that printed
+   * recently (0: not there): its last `period` lines carry the signature and
+   * the lines before repeat with that period.
+   */
+  private cyclesOf(sig: KnownSignature, t: number, memo: Map<string, string | null>): number {
+    let best = 0;
+    for (const st of [this.streams.stdout, this.streams.stderr]) {
+      if (t - st.lastByteT > this.th.recentWindowMs) continue;
+      const key = `${st.isErr ? 'e' : 'o'}${sig.period}`;
+      if (!memo.has(key)) memo.set(key, this.signatureOf(st, sig.period));
+      if (memo.get(key) !== sig.signature) continue;
+      const unit = matchUnit(sig.period);
+      const run = sig.period + st.cycles.periodicRun(sig.period, 3 * unit);
+      best = Math.max(best, Math.floor(run / unit));
+    }
+    return best;
+  }
+
+  private learnedMatch(list: readonly KnownSignature[], t: number): SignatureMatch | null {
+    const memo = new Map<string, string | null>();
+    let best: SignatureMatch | null = null;
+    for (const sig of list) {
+      const cycles = this.cyclesOf(sig, t, memo);
+      if (cycles > 0 && (!best || cycles > best.cycles)) best = { ...sig, cycles };
+    }
+    return best;
+  }
+
+  /** An allowed signature in the output now (or within ALLOWED_STICKY_MS), or null. */
+  private allowedMatch(list: readonly KnownSignature[], current: string | null, t: number): KnownSignature | null {
+    const memo = new Map<string, string | null>();
+    for (const sig of list) {
+      if (sig.signature === current || this.cyclesOf(sig, t, memo) > 0) {
+        this.allowedSeen = { sig, t };
+        break;
+      }
+    }
+    const seen = this.allowedSeen;
+    if (!seen || t - seen.t > ALLOWED_STICKY_MS || !list.some((s) => s.signature === seen.sig.signature)) return null;
+    return seen.sig;
   }
 
   /**

@@ -32,6 +32,8 @@ export class TemplateStat {
   /** Where this template was last seen on stdout / stderr (that stream's CycleTracker position), -1 never. */
   lastPosOut = -1;
   lastPosErr = -1;
+  /** Hash of `text` (see signatures.ts), computed when a signature first needs it. */
+  textHash: number | null = null;
 
   /**
    * @param key the hash it was first seen under: what cycle matching compares

@@ -2,6 +2,7 @@
 // it only sees what it is fed (output chunks, resource readings, timestamps)
 // and never reads the clock or the process table itself.
 import type { AgentUsageReading } from '../agents/costMeter';
+import type { KnownSignature, SignatureMatch } from './signatures';
 import type { ToolLoopReading } from './toolCalls';
 
 /** One sampling tick of the job's whole process tree (from the supervisor). */
@@ -57,6 +58,12 @@ export interface SignalSnapshot {
     repetition: number;
     /** Length of the repeating cycle (1..512 lines) when repetition is high, else null. */
     cycleLength: number | null;
+    /** The repeating cycle's signature (server/detect/signatures.ts) when repetition is high, else null. */
+    signature: string | null;
+    /** A learned signature (a confirmed runaway of this scope) at the end of the output now, with its whole cycles in a row. */
+    learned: SignatureMatch | null;
+    /** A signature a person marked "not a runaway" seen in the output (now or within the last 10 s). */
+    allowed: KnownSignature | null;
     /** New templates per minute over the novelty window. */
     novelty: number;
     /** Share of recent lines whose template had not been seen before (0..1). */

@@ -14,6 +14,7 @@ import type { EngineEvents, JobOutcome } from './events';
 import { JobController, type ActorInfo, type JobSpec, type RestartAnswer } from './job';
 import { detectorJudge, type JudgeFactory } from './judge';
 import { Recorder } from './recorder';
+import { SignatureBook } from './signatureBook';
 
 const FULL_SCAN_EVERY = 10;
 
@@ -45,6 +46,8 @@ export class Engine {
   private readonly source: ProcessSource;
   private readonly reaper: ReaperClient | null;
   private readonly recorder: Recorder;
+  /** Learned and allowed signatures per scope (workspace or directory). */
+  readonly signatures: SignatureBook;
   private readonly judgeFactory: JudgeFactory;
   private readonly baseEnv: NodeJS.ProcessEnv;
   private readonly intervalMs: number;
@@ -75,6 +78,7 @@ export class Engine {
     this.intervalMs = opts.sampleIntervalMs ?? 1000;
     this.agentChannel = opts.agentChannel === undefined ? 'auto' : opts.agentChannel;
     this.recorder = new Recorder(this.store, this.events, this.clock);
+    this.signatures = new SignatureBook(this.store, this.recorder, this.clock, this.logger);
     this.startedAt = this.clock.now();
     this.events.on('run', (run) => this.runIndex.set(run.id, this.jobs.get(run.job_id)!));
   }
@@ -93,6 +97,7 @@ export class Engine {
       baseEnv: this.baseEnv,
       agentChannel: this.channel(),
       otlpReceiver: this.otlpReceiver,
+      signatures: this.signatures,
     });
     this.jobs.set(job.jobId, job);
     if (spec.workspaceId !== null && this.unprotected.has(spec.workspaceId)) job.setProtection(false);

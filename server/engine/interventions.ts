@@ -11,6 +11,7 @@ import type { InterventionEvent } from './events';
 import { firedRules, type IncidentBook } from './incidentBook';
 import type { JobTally } from './jobOutcome';
 import type { ActorInfo, JobContext, JobSpec } from './jobSpec';
+import { signatureScope } from './signatureBook';
 
 /** How FlowForge wants the attempt stopped: for good (`killed`), or to start it again after `delayMs`. */
 export type AutoStop = { endReason: 'killed'; why: string } | { endReason: 'restarted'; why: string; delayMs: number };
@@ -56,6 +57,8 @@ export class Interventions {
       incident_id: this.incidents.current?.id ?? null,
     });
     const why = `FlowForge: ${verdict.reason}`;
+    // A loop FlowForge stopped is a confirmed runaway: its cycle is remembered for this scope.
+    if (verdict.learn) this.ctx.signatures?.learn(signatureScope(this.spec), run, this.incidents.current, verdict.learn);
     if (kind === 'kill') {
       this.announce(run, 'kill', verdict, snap);
       return { endReason: 'killed', why };

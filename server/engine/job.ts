@@ -18,6 +18,7 @@ import { newId } from '../util/ids';
 import { Attempt, newRun } from './attempt';
 import type { JobOutcome } from './events';
 import { IncidentBook } from './incidentBook';
+import { signatureScope } from './signatureBook';
 import { Interventions, type AutoStop } from './interventions';
 import { JobTally } from './jobOutcome';
 import type { ActorInfo, JobContext, JobSpec } from './jobSpec';
@@ -149,7 +150,8 @@ export class JobController {
   tick(snapshot: ProcessSnapshot): void {
     const s = this.state;
     if (s.name !== 'running') return;
-    const judged = s.attempt.observe(snapshot, { protection: this.protectionOn });
+    const signatures = this.ctx.signatures?.inputsFor(this.scope);
+    const judged = s.attempt.observe(snapshot, { protection: this.protectionOn, signatures });
     if (!judged) return;
     this.tally.notePeaks(judged.snap.cpu.peakPercent, judged.snap.memory.peakMb);
     // The policy's verdict, then the agent ladder's steps since the last tick, recorded and acted on alike.
@@ -216,6 +218,11 @@ export class JobController {
       return null;
     }
     return new AgentUsageLink(receiver, run.id, () => this.ctx.clock.now());
+  }
+
+  /** Where this job's learned signatures live (its workspace, or its directory). */
+  get scope(): string {
+    return signatureScope(this.spec);
   }
 
   /** The workspace's protection, a policy input: off, the policy turns kill and restart verdicts into alerts. */

@@ -12,6 +12,7 @@ import type { TypedEmitter } from '../util/typedEmitter';
 import type { EngineEvents } from './events';
 import type { JudgeFactory } from './judge';
 import type { Recorder } from './recorder';
+import type { SignatureBook } from './signatureBook';
 
 export interface JobSpec {
   name: string;
@@ -48,6 +49,8 @@ export interface JobContext {
   agentChannel?: AgentChannel | null;
   /** Where agents send their own telemetry, for runs with agent telemetry (null: not open). */
   otlpReceiver?: OtlpReceiver | null;
+  /** Learned signatures (absent: nothing is learned or matched). */
+  signatures?: SignatureBook;
 }
 
 export interface ActorInfo {

@@ -34,7 +34,7 @@ export const detectorJudge: JudgeFactory = (settings, runKey, startedAt) => {
     },
     evaluate: (t, inputs) => {
       detector.flushPartial(t);
-      const snapshot = detector.snapshot(t);
+      const snapshot = detector.snapshot(t, inputs.signatures);
       if (usage) snapshot.agentUsage = usage;
       return { snapshot, verdict: policy.evaluate(snapshot, inputs) };
     },

@@ -4,6 +4,7 @@
 // asked for (kill, restart or alert), lets the rollout mode and the
 // workspace's protection hold stops back, and keeps episode bookkeeping. Pure apart from its own state: time comes
 // from the snapshots.
+import { periodOf, type SignatureInputs } from '../detect/signatures';
 import { Stretch } from '../detect/stretch';
 import type { SignalSnapshot } from '../detect/types';
 import type { Action, RuleResult } from '../shared/protocol/domain';
@@ -23,6 +24,8 @@ const TICK_SLACK_MS = 250;
 interface Judged {
   ev: RuleEval;
   heldMs: number;
+  /** The incident whose "not a runaway" keeps this loop rule quiet now, if any. */
+  allowedBy: string | null;
   /** What this rule alone earns now. */
   action: 'continue' | 'alert' | 'kill';
 }
@@ -34,6 +37,8 @@ export const redactEvidence = (lines: readonly string[]): string[] => lines.map(
 export interface PolicyInputs {
   /** The workspace's protection: off, a stop the rules earn becomes an alert. */
   protection: boolean;
+  /** The learned and allowed signatures of the job's scope (for the detector; see detect/signatures.ts). */
+  signatures?: SignatureInputs;
 }
 
 export const PROTECTED: Readonly<PolicyInputs> = Object.freeze({ protection: true });
@@ -82,6 +87,7 @@ export class PolicyEngine {
       templates: redactEvidence(snap.output.templates),
       evidence: redactEvidence(snap.output.evidence),
       episode: step.episode,
+      learn: enforced ? learnedFrom(top, snap, intended) : null,
     };
   }
 
@@ -97,6 +103,12 @@ export class PolicyEngine {
     if (!ev) return null;
     const timer = this.timers.get(spec.id) ?? new Stretch(MISSES_TO_RESET);
     this.timers.set(spec.id, timer);
+    // A person said this loop is not a runaway: its rules neither alert nor stop while it shows.
+    const allowedBy = spec.learnable && snap.output.allowed ? snap.output.allowed.incidentId : null;
+    if (allowedBy) {
+      timer.update(snap.t, false);
+      return { ev, heldMs: 0, action: 'continue', allowedBy };
+    }
     const ok = ev.met && ev.confidence >= th.alertConfidence;
     timer.update(snap.t, ok);
     const heldMs = spec.held ? (ev.met ? spec.held(snap) : 0) : timer.heldMs(snap.t);
@@ -104,7 +116,7 @@ export class PolicyEngine {
     let action: Judged['action'] = 'continue';
     if (ev.met && reached(spec.killAfterMs(th)) && ev.confidence >= th.killConfidence) action = 'kill';
     else if (ev.met && reached(spec.alertAfterMs(th)) && ev.confidence >= th.alertConfidence) action = 'alert';
-    return { ev, heldMs, action };
+    return { ev, heldMs, action, allowedBy: null };
   }
 
   private describe(j: Judged, snap: SignalSnapshot): string {
@@ -118,11 +130,24 @@ export class PolicyEngine {
     const progress = j.ev.judged.some((x) => x.factor.signal === 'progress') ? `; progress: ${snap.output.progressDetail}` : '';
     const windows = windowText(spec.alertAfterMs(th), spec.killAfterMs(th));
     let detail: string;
-    if (j.action !== 'continue') detail = `${this.describe(j, snap)}. ${numbers}${progress}.`;
+    if (j.allowedBy) detail = `Allowed: the output shows the cycle marked "not a runaway" in incident ${j.allowedBy}. ${numbers}${progress}.`;
+    else if (j.action !== 'continue') detail = `${this.describe(j, snap)}. ${numbers}${progress}.`;
     else if (j.ev.met) detail = `Signals agree for ${duration(j.heldMs)} (${windows}, confidence ${ratio(j.ev.confidence)}): ${numbers}${progress}.`;
     else detail = `Not met: ${numbers}${progress}.`;
     return { id: spec.id, title: spec.title, fired: j.action !== 'continue', confidence: round3(j.ev.confidence), detail };
   }
+}
+
+/**
+ * What a confirmed runaway teaches: the signature of the loop a learnable rule
+ * stopped (the matched one for a known runaway, else the output's own cycle).
+ * Alerts and held-back stops teach nothing: only a stop confirms a runaway.
+ */
+function learnedFrom(top: Judged | null, snap: SignalSnapshot, intended: Action): Verdict['learn'] {
+  if (!top || !top.ev.spec.learnable || (intended !== 'kill' && intended !== 'restart')) return null;
+  const signature = top.ev.spec.id === 'learned_loop' ? (snap.output.learned?.signature ?? null) : snap.output.signature;
+  if (!signature) return null;
+  return { signature, period: periodOf(signature), rule: top.ev.spec.id, templates: redactEvidence(snap.output.templates) };
 }
 
 function windowText(alertAfter: number | null, killAfter: number | null): string {

@@ -11,6 +11,7 @@ import { COST_RULES } from './costRules';
 
 export type RuleId =
   | 'cpu_loop'
+  | 'learned_loop'
   | 'output_loop'
   | 'silent_spin'
   | 'memory_limit'
@@ -51,6 +52,11 @@ export interface RuleSpec {
   killAfterMs(th: DetectionThresholds): number | null;
   /** What was seen, in plain words with the numbers (the panel and the terminal show this). */
   describe(s: SignalSnapshot, th: DetectionThresholds, heldMs: number): string;
+  /**
+   * A loop seen in the output: when it stops a job, the output's cycle is
+   * learned as a signature, and a signature a person allowed keeps it quiet.
+   */
+  learnable?: boolean;
 }
 
 /** Degree of an unknown signal: just short of the threshold, so it can never make a rule fire. */
@@ -158,6 +164,7 @@ const rateFactor = (s: SignalSnapshot, min: number): Factor => ({
 const cpuLoop: RuleSpec = {
   id: 'cpu_loop',
   title: 'CPU loop',
+  learnable: true,
   factors: (s, th) => [
     [
       cpuFactor(s, th),
@@ -208,6 +215,7 @@ const forkStormFactor = (s: SignalSnapshot, th: DetectionThresholds): Factor => 
 const outputLoop: RuleSpec = {
   id: 'output_loop',
   title: 'Output loop',
+  learnable: true,
   factors: (s, th) => [...loopFactors(s, th), rateFactor(s, th.outputLoopRate), stormFactors(s, th)],
   alertAfterMs: (th) => th.outputLoopAlertMs,
   killAfterMs: (th) => th.outputLoopKillMs,
@@ -240,6 +248,32 @@ const silentSpin: RuleSpec = {
     return `${cpuText(s)} for ${seconds(held)} without printing anything${io}`;
   },
 };
+
+/**
+ * The output shows the cycle of a runaway this workspace already stopped
+ * (a learned signature): no window to wait for, the cycle itself is the
+ * evidence. One whole cycle alerts (confidence 0.75); a second in a row
+ * (it is looping again) reaches 1 and stops it. Strict profiles, with a
+ * lower stop bar, stop at the first cycle.
+ */
+const learnedLoop: RuleSpec = {
+  id: 'learned_loop',
+  title: 'Known runaway',
+  learnable: true,
+  factors: (s) => [
+    { signal: 'learned_cycles', value: s.output.learned?.cycles ?? 0, threshold: LEARNED_CYCLES, op: '>=', span: 0.4, show: count },
+  ],
+  alertAfterMs: () => 0,
+  killAfterMs: () => 0,
+  describe: (s) => {
+    const m = s.output.learned;
+    if (!m) return 'no learned signature in the output';
+    const times = m.cycles > 1 ? `, ${m.cycles} times in a row` : '';
+    return `printing again the ${m.period}-line cycle of the runaway stopped in incident ${m.incidentId} (learned signature ${m.signature})${times}`;
+  },
+};
+/** A whole cycle of a learned signature meets the rule (0.8: one cycle counts, with confidence 0.75). */
+const LEARNED_CYCLES = 0.8;
 
 const memoryLimit: RuleSpec = {
   id: 'memory_limit',
@@ -328,7 +362,7 @@ export const toolLoop: RuleSpec = {
 };
 
 /** In order of precedence when several fire with the same action. */
-export const RULES: readonly RuleSpec[] = [memoryLimit, processLimit, memoryExhaust, cpuLoop, silentSpin, outputLoop, memoryClimb, processChurn, ...COST_RULES];
+export const RULES: readonly RuleSpec[] = [memoryLimit, processLimit, memoryExhaust, learnedLoop, cpuLoop, silentSpin, outputLoop, memoryClimb, processChurn, ...COST_RULES];
 
 export interface RuleEval {
   spec: RuleSpec;

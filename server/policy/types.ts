@@ -61,6 +61,11 @@ export interface Verdict {
    * `open` on the first non-continue verdict, `update` while it lasts, `close` when signals are back to normal.
    */
   episode: { phase: 'open' | 'update' | 'close'; kind: string; title: string } | null;
+  /**
+   * A loop rule stopped the job (enforced): the output cycle's signature, for
+   * the engine to remember in the job's scope. Null otherwise.
+   */
+  learn?: { signature: string; period: number; rule: string; templates: string[] } | null;
 }
 
 export type RolloutSettings = { mode: RolloutMode; canaryPercent: number };

@@ -148,6 +148,27 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'learned signatures of confirmed runaways, per scope, and the incidents that taught or allowed them',
+    sql: `
+      CREATE TABLE signatures (
+        scope TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        status TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        json TEXT NOT NULL,
+        PRIMARY KEY (scope, signature)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE signature_incidents (
+        incident_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        PRIMARY KEY (incident_id, scope, signature)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

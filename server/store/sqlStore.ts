@@ -9,6 +9,7 @@ import type {
   LifecycleEvent,
   Run,
   Sample,
+  Signature,
   TimelineEvent,
   TimelineKind,
   Workspace,
@@ -22,6 +23,7 @@ import type { HeldLock } from './lock';
 import type { Saver } from './persist';
 import { redact, redactArgv, redactDeep, redactRecord } from '../shared/redact';
 import { applyRetention, DAY_MS, initialRetentionState, type RetentionReport, type RetentionState } from './retention';
+import { allowSignatures, learnSignature, listSignatures, signaturesOfIncident } from './signatures';
 import { capRunSamples, compactRunSamples, INSERT_SAMPLE, sampleFromRow, sampleParams } from './samples';
 import type { Row, SqlDb } from './sqlDb';
 import type {
@@ -319,6 +321,20 @@ export class SqlEvidenceStore implements EvidenceStore {
     return removed;
   }
 
+  learnSignature(signature: Signature): { signature: Signature; created: boolean } {
+    const db = this.writer;
+    const learned = db.atomic(() => learnSignature(db, redactRecord(signature, ['scope', 'signature'])));
+    this.changed();
+    return learned;
+  }
+
+  allowSignatures(incidentId: string, by: { actor: string; reason: string; t: number }): Signature[] {
+    const db = this.writer;
+    const allowed = db.atomic(() => allowSignatures(db, incidentId, { ...by, reason: redact(by.reason) }));
+    if (allowed.length) this.changed();
+    return allowed;
+  }
+
   getIdempotency(key: string, endpoint: string): IdempotencyRecord | null {
     const row = this.db.get('SELECT created_at, json FROM idempotency WHERE key_hash = ? AND endpoint = ?', [hashKey(key), endpoint]);
     const maxAge = this.opts.retention.idempotencyMaxAgeHours * 3_600_000;
@@ -467,6 +483,14 @@ export class SqlEvidenceStore implements EvidenceStore {
 
   latestSeq(): number {
     return this.lastSeq;
+  }
+
+  listSignatures(scope: string): Signature[] {
+    return listSignatures(this.db, scope);
+  }
+
+  signaturesOfIncident(incidentId: string): Signature[] {
+    return signaturesOfIncident(this.db, incidentId);
   }
 
   getWorkspace(id: string): Workspace | null {

@@ -8,6 +8,7 @@ import type {
   LifecycleEvent,
   Run,
   Sample,
+  Signature,
   TimelineEvent,
   TimelineKind,
   Workspace,
@@ -113,6 +114,11 @@ export interface EvidenceStore {
   addLifecycle(event: LifecycleEvent): TimelineEvent;
   addAudit(event: AuditEvent): TimelineEvent;
 
+  /** A confirmed runaway's signature: stored, or one more hit of a known one (an allowed one stays allowed). */
+  learnSignature(signature: Signature): { signature: Signature; created: boolean };
+  /** "Not a runaway": every signature linked to the incident becomes allowed; returns them (none: nothing was learned from it). */
+  allowSignatures(incidentId: string, by: { actor: string; reason: string; t: number }): Signature[];
+
   upsertWorkspace(ws: Workspace): void;
   deleteWorkspace(id: string): boolean;
   getIdempotency(key: string, endpoint: string): IdempotencyRecord | null;
@@ -143,6 +149,10 @@ export interface EvidenceStore {
   latestSeq(): number;
   /** Replay and conflict counts of the UTC days `fromDay..toDay` (days since the epoch), oldest first; days with none are absent. */
   idempotencyDays(fromDay: number, toDay: number): IdempotencyDay[];
+  /** A scope's signatures, most recently confirmed first. */
+  listSignatures(scope: string): Signature[];
+  /** The signatures an incident taught or allowed. */
+  signaturesOfIncident(incidentId: string): Signature[];
   getWorkspace(id: string): Workspace | null;
   listWorkspaces(): Workspace[];
 

@@ -170,6 +170,41 @@ export const Incident = z.object({
 });
 export type Incident = z.infer<typeof Incident>;
 
+/**
+ * A learned signature: the output cycle of a runaway a loop rule stopped,
+ * remembered per scope (a workspace, or `dir:<cwd>` for a CLI run outside
+ * one). `learned`: the next job showing it is flagged at its first full
+ * cycle; `allowed`: a person said "not a runaway", and loop rules stay quiet
+ * while it shows. See docs/detection.md.
+ */
+export const SignatureStatus = z.enum(['learned', 'allowed']);
+export type SignatureStatus = z.infer<typeof SignatureStatus>;
+
+export const Signature = z.object({
+  scope: z.string(),
+  /** `p<period>-<16 hex>`: the hash of the cycle's template sequence. */
+  signature: z.string(),
+  period: z.number().int(),
+  status: SignatureStatus,
+  /** The incident that first taught it. */
+  incident_id: z.string(),
+  run_id: z.string().nullable(),
+  /** The rule that stopped the job (`cpu_loop`, `output_loop`, `learned_loop`). */
+  rule: z.string(),
+  /** The cycle's dominant templates (redacted), for a person to recognise it. */
+  templates: z.array(z.string()),
+  learned_at: z.number(),
+  updated_at: z.number(),
+  /** Stops that confirmed it (the first included). */
+  hits: z.number().int(),
+  allowed_at: z.number().nullable(),
+  allowed_by: z.string().nullable(),
+  allowed_reason: z.string().nullable(),
+  /** The incident a person marked "not a runaway". */
+  allowed_incident_id: z.string().nullable(),
+});
+export type Signature = z.infer<typeof Signature>;
+
 export const AuditEvent = z.object({
   id: z.string(),
   t: z.number(),

@@ -2,6 +2,7 @@
 // what its tree uses, replayed against a FakeClock. Lines of one second arrive
 // in 10 chunks spread over the second, as they would from a pipe.
 import { Detector } from '../../../server/detect/detector';
+import type { SignatureInputs } from '../../../server/detect/signatures';
 import type { DetectionThresholds, SignalSnapshot } from '../../../server/detect/types';
 import { PolicyEngine } from '../../../server/policy/policyEngine';
 import { resolveSettings } from '../../../server/policy/settings';
@@ -45,6 +46,8 @@ export function simulate(
   thresholds: Partial<DetectionThresholds> = {},
   /** Extra time (ms) that passes unobserved before second i (a laptop sleeping), 0 by default. */
   gapBefore: (i: number) => number = () => 0,
+  /** Learned and allowed signatures of the job's scope, as the engine would pass them. */
+  signatures?: SignatureInputs,
 ): SimResult {
   const resolved = resolveSettings(overrides);
   const settings = { ...resolved, detection: { ...resolved.detection, ...thresholds } };
@@ -74,8 +77,8 @@ export function simulate(
       memAvailableBytes: job.memAvailableMb ? job.memAvailableMb(i) * 1024 * 1024 : null,
     });
     detector.flushPartial(t);
-    const snap = detector.snapshot(t);
-    ticks.push({ s: (t - start) / 1000, snap, verdict: policy.evaluate(snap) });
+    const snap = detector.snapshot(t, signatures);
+    ticks.push({ s: (t - start) / 1000, snap, verdict: policy.evaluate(snap, { protection: true, signatures }) });
   }
   return {
     ticks,

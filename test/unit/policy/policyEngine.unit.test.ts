@@ -99,7 +99,7 @@ describe('policy: episodes, notifications, records', () => {
   it('every decision carries all rules, every signal with its threshold, templates and evidence', () => {
     const r = simulate(loop);
     const v = r.ticks.find((x) => x.verdict.action === 'kill')!.verdict;
-    assert.deepEqual(v.rules.map((x) => x.id).sort(), ['cpu_loop', 'memory_climb', 'memory_exhaust', 'output_loop', 'process_churn', 'process_limit', 'silent_spin']);
+    assert.deepEqual(v.rules.map((x) => x.id).sort(), ['cpu_loop', 'learned_loop', 'memory_climb', 'memory_exhaust', 'output_loop', 'process_churn', 'process_limit', 'silent_spin']);
     assert.equal(v.rules[0]!.fired, true);
     const names = v.signals.map((s) => s.name);
     for (const n of ['cpu', 'repetition', 'novelty', 'progress', 'rate', 'silence', 'memory', 'memory_slope', 'procs', 'churn']) assert.ok(names.includes(n), n);
