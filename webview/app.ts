@@ -3,7 +3,7 @@
 // host messages into view updates.
 import type { TimelineEvent, TimelineKind } from '../server/shared/protocol/domain';
 import type { HostMessage, HostToWebview, IncidentFilters, PanelState, WorkspaceOption } from '../server/shared/protocol/panel';
-import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE, type RunAction } from '../server/shared/protocol/panelDefaults';
+import { DEFAULT_PANEL_STATE, INCIDENT_PAGE_SIZE, TIMELINE_PAGE_SIZE, type ConfirmedAction } from '../server/shared/protocol/panelDefaults';
 import { h, icon, replace, uid } from './dom';
 import { IncidentDetailView } from './incidentDetail';
 import { IncidentListView, matchesFilters } from './incidentList';
@@ -29,7 +29,7 @@ export class App {
   private readonly banner: HTMLElement;
   private readonly announcer: HTMLElement;
   /** Requests whose answer is an `action/result`, by request id. */
-  private readonly actions = new Map<string, RunAction | 'incident/export' | 'other'>();
+  private readonly actions = new Map<string, ConfirmedAction | 'incident/export' | 'other'>();
   private readonly detailLoading: HTMLElement;
   private timelineLoaded = false;
   private frame = 0;
@@ -47,7 +47,8 @@ export class App {
     });
     this.detail = new IncidentDetailView({
       back: () => this.closeIncident(),
-      act: (action, runId, reason) => this.actions.set(send(action, { run_id: runId, reason }), action),
+      act: (action, id, reason) =>
+        this.actions.set(action === 'incident/allow' ? send(action, { incident_id: id, reason }) : send(action, { run_id: id, reason }), action),
       exportEvidence: (incidentId) => this.actions.set(send('incident/export', { incident_id: incidentId }), 'incident/export'),
     });
     this.timeline = new TimelineView({
@@ -271,22 +272,22 @@ export class App {
   private onActionResult(m: HostMessage<'action/result'>): void {
     const kind = m.request_id ? this.actions.get(m.request_id) : undefined;
     if (m.request_id) this.actions.delete(m.request_id);
-    if (kind === 'run/stop' || kind === 'run/restart') this.detail.actionDone(m.params.ok, m.params.message);
-    else if (kind === 'incident/export') this.detail.exportDone(m.params.ok, m.params.message);
+    if (kind === 'incident/export') this.detail.exportDone(m.params.ok, m.params.message);
+    else if (kind && kind !== 'other') this.detail.actionDone(m.params.ok, m.params.message);
     else if (m.params.ok) this.announce(m.params.message);
     else this.showBanner(m.params.message);
   }
 
   private onError(m: HostMessage<'error'>): void {
     const kind = m.request_id ? this.actions.get(m.request_id) : undefined;
-    if (kind === 'run/stop' || kind === 'run/restart') {
-      this.actions.delete(m.request_id as string);
-      this.detail.actionDone(false, m.params.message);
-      return;
-    }
     if (kind === 'incident/export') {
       this.actions.delete(m.request_id as string);
       this.detail.exportDone(false, m.params.message);
+      return;
+    }
+    if (kind && kind !== 'other') {
+      this.actions.delete(m.request_id as string);
+      this.detail.actionDone(false, m.params.message);
       return;
     }
     this.incidents.list.loadingMore = false;

@@ -1,9 +1,10 @@
 // The drill-down of one incident: why FlowForge stepped in (rules, signals
 // against thresholds, the repeated lines), the curves around the decision,
-// what it did and who did it, and Stop/Restart while the job still runs.
+// what it did and who did it, Stop/Restart while the job still runs, and
+// "Not a runaway" for a loop FlowForge stopped (its learned signature is allowed).
 import type { Decision, Incident, Run, Sample, TimelineEvent } from '../server/shared/protocol/domain';
 import type { IncidentDetail } from '../server/shared/protocol/panel';
-import { ACTIVE_PHASES, MAX_ACTION_REASON, type RunAction } from '../server/shared/protocol/panelDefaults';
+import { ACTIVE_PHASES, LEARNING_RULES, MAX_ACTION_REASON, type ConfirmedAction } from '../server/shared/protocol/panelDefaults';
 import { RunCharts } from './charts';
 import { focusSoon, h, icon, replace, uid, type Child } from './dom';
 import { duration, fullTime, humanize, num, percent, when, withUnit } from './format';
@@ -12,17 +13,18 @@ import { journalDetail } from './timelineView';
 
 export interface DetailCallbacks {
   back(): void;
-  act(action: RunAction, runId: string, reason: string): void;
+  /** `targetId`: the run for Stop/Restart, the incident for "Not a runaway". */
+  act(action: ConfirmedAction, targetId: string, reason: string): void;
   /** Export the incident's signed evidence bundle (the host asks where). */
   exportEvidence(incidentId: string): void;
 }
 
 interface Confirming {
-  action: RunAction;
+  action: ConfirmedAction;
   reason: string;
 }
 
-const verbs: Record<RunAction, { button: string; icon: string; question: (name: string) => string; effect: string }> = {
+const verbs: Record<ConfirmedAction, { button: string; icon: string; question: (name: string) => string; effect: string }> = {
   'run/stop': {
     button: 'Stop job',
     icon: 'debug-stop',
@@ -35,7 +37,26 @@ const verbs: Record<RunAction, { button: string; icon: string; question: (name: 
     question: (name) => `Restart “${name}”?`,
     effect: 'FlowForge stops the job the same way, then starts the same command again under supervision (restart budget permitting).',
   },
+  'incident/allow': {
+    button: 'Not a runaway',
+    icon: 'pass',
+    question: (name) => `Was “${name}” not a runaway?`,
+    effect: 'FlowForge stops treating this output cycle as a runaway in this workspace: the same loop no longer alerts or stops jobs here.',
+  },
 };
+
+const defaultReason: Record<ConfirmedAction, string> = {
+  'run/stop': 'Stopped from the incident panel',
+  'run/restart': 'Restarted from the incident panel',
+  'incident/allow': 'Not a runaway (from the incident panel)',
+};
+
+/** Only a loop FlowForge stopped taught a signature that can be allowed. */
+const learnedFrom = (i: Incident): boolean =>
+  i.enforced && (i.action === 'kill' || i.action === 'restart') && i.rules.some((r) => LEARNING_RULES.includes(r));
+
+const alreadyAllowed = (chain: TimelineEvent[]): boolean =>
+  chain.some((e) => e.kind === 'audit' && (e.data as { action?: string } | null)?.action === 'allow_signature');
 
 export class IncidentDetailView {
   readonly element: HTMLElement;
@@ -43,7 +64,9 @@ export class IncidentDetailView {
   private charts: RunCharts | null = null;
   private decisionId: string | null = null;
   private confirming: Confirming | null = null;
-  private pending: RunAction | null = null;
+  private pending: ConfirmedAction | null = null;
+  /** Which block shows the last answer: the job's controls, or the incident's "Not a runaway". */
+  private statusFor: 'run' | 'incident' = 'run';
   private statusText = '';
   private statusOk = true;
   private exporting = false;
@@ -77,7 +100,7 @@ export class IncidentDetailView {
     }
     this.detail = detail;
     if (!detail.decisions.some((d) => d.id === this.decisionId)) this.decisionId = defaultDecision(detail)?.id ?? null;
-    if (!isActive(detail.run)) this.confirming = null;
+    if (!isActive(detail.run) && this.confirming?.action !== 'incident/allow') this.confirming = null;
     this.render();
   }
 
@@ -101,8 +124,9 @@ export class IncidentDetailView {
     this.charts?.retheme();
   }
 
-  /** The host answered a Stop/Restart. */
+  /** The host answered a Stop/Restart or "Not a runaway". */
   actionDone(ok: boolean, message: string): void {
+    this.statusFor = this.pending === 'incident/allow' ? 'incident' : 'run';
     this.pending = null;
     this.statusOk = ok;
     this.statusText = message;
@@ -224,7 +248,39 @@ export class IncidentDetailView {
       ...fact('By', h('span', { class: 'actor' }, i.actor)),
       ...fact('Rollout', d ? rolloutText(d) : i.enforced ? 'enforce' : 'not enforced'),
       ...fact('Peak', `CPU ${num(i.peak_cpu_percent)} %, memory ${num(i.peak_rss_mb)} MB`),
+      ...(learnedFrom(i) ? fact('Learned', this.allowControls(i)) : []),
     );
+  }
+
+  /** "Not a runaway" for an incident whose loop taught a signature, behind the same inline confirmation. */
+  private allowControls(i: Incident): HTMLElement {
+    const status = this.statusBlock('incident');
+    if (alreadyAllowed(this.detail?.chain ?? [])) {
+      return h('div', { class: 'allow' }, h('span', { class: 'allowed' }, icon('pass'), ' Marked not a runaway: this loop no longer alerts or stops jobs here.'), status);
+    }
+    const note = h('span', { class: 'muted' }, 'FlowForge remembers this loop and flags it at its first cycle next time. ');
+    if (this.confirming?.action === 'incident/allow') {
+      return h('div', { class: 'allow' }, note, this.confirmBar({ id: i.id, name: i.name }, this.confirming), status);
+    }
+    return h('div', { class: 'allow' }, note, this.actionButton('incident/allow', true), status);
+  }
+
+  private statusBlock(block: 'run' | 'incident'): HTMLElement {
+    if (!this.statusText || this.statusFor !== block) return h('p', { class: 'action-status', role: 'status' });
+    const cls = this.statusOk ? 'action-status ok' : 'action-status failed';
+    return h('p', { class: cls, role: 'status' }, icon(this.statusOk ? 'pass' : 'error'), ` ${this.statusText}`);
+  }
+
+  /** A button that opens the inline confirmation of `action`. */
+  private actionButton(action: ConfirmedAction, secondary: boolean): HTMLElement {
+    const b = h('vscode-button', { icon: verbs[action].icon, secondary, disabled: this.pending !== null, 'data-focus': action }, verbs[action].button);
+    b.addEventListener('click', () => {
+      if (this.pending) return;
+      this.confirming = { action, reason: defaultReason[action] };
+      this.render();
+      focusSoon(this.element.querySelector('[data-focus="confirm"]'));
+    });
+    return b;
   }
 
   private runBlock(i: Incident, run: Run | null): HTMLElement {
@@ -251,25 +307,14 @@ export class IncidentDetailView {
 
   /** Stop/Restart for a job that still runs, behind an inline confirmation. */
   private controls(run: Run): HTMLElement | null {
-    const status = this.statusText
-      ? h('p', { class: this.statusOk ? 'action-status ok' : 'action-status failed', role: 'status' }, icon(this.statusOk ? 'pass' : 'error'), ` ${this.statusText}`)
-      : h('p', { class: 'action-status', role: 'status' });
+    const status = this.statusBlock('run');
     if (!isActive(run)) return status;
-    if (this.confirming) return h('div', null, this.confirmBar(run, this.confirming), status);
-    const button = (action: RunAction, secondary: boolean) => {
-      const b = h('vscode-button', { icon: verbs[action].icon, secondary, disabled: this.pending !== null, 'data-focus': action }, verbs[action].button);
-      b.addEventListener('click', () => {
-        if (this.pending) return;
-        this.confirming = { action, reason: `${action === 'run/stop' ? 'Stopped' : 'Restarted'} from the incident panel` };
-        this.render();
-        focusSoon(this.element.querySelector('[data-focus="confirm"]'));
-      });
-      return b;
-    };
-    return h('div', null, h('div', { class: 'run-actions' }, button('run/stop', false), button('run/restart', true)), status);
+    if (this.confirming && this.confirming.action !== 'incident/allow') return h('div', null, this.confirmBar(run, this.confirming), status);
+    return h('div', null, h('div', { class: 'run-actions' }, this.actionButton('run/stop', false), this.actionButton('run/restart', true)), status);
   }
 
-  private confirmBar(run: Run, c: Confirming): HTMLElement {
+  /** `target`: the run (Stop/Restart) or the incident ("Not a runaway"), by id and the job's name. */
+  private confirmBar(target: { id: string; name: string }, c: Confirming): HTMLElement {
     const v = verbs[c.action];
     const questionId = uid('confirm');
     const reasonId = uid('reason');
@@ -290,14 +335,14 @@ export class IncidentDetailView {
       }
       this.pending = c.action;
       this.statusText = '';
-      this.cb.act(c.action, run.id, text);
+      this.cb.act(c.action, target.id, text);
       this.render();
     });
     no.addEventListener('click', () => this.cancelConfirm());
     return h(
       'div',
       { class: 'confirm-bar', role: 'group', 'aria-labelledby': questionId },
-      h('p', { id: questionId }, h('strong', null, v.question(run.name)), ` ${v.effect}`),
+      h('p', { id: questionId }, h('strong', null, v.question(target.name)), ` ${v.effect}`),
       h('div', { class: 'confirm-row' }, h('vscode-label', { for: reasonId }, 'Reason (recorded in the audit log)'), reason),
       h('div', { class: 'run-actions' }, yes, no),
     );

@@ -12,6 +12,7 @@ import {
   LatestIncident,
   LinesResult,
   Problem,
+  IncidentAllowed,
   ProcessActionResult,
   RunCreated,
   RunDetail,
@@ -133,6 +134,10 @@ export class ApiClient {
 
   restart(runId: string, reason: string) {
     return this.post('/v1/process/restart', { body: { run_id: runId, reason }, schema: ProcessActionResult });
+  }
+
+  allowIncident(incidentId: string, reason: string) {
+    return this.post(`/v1/incidents/${enc(incidentId)}/allow`, { body: { reason }, schema: IncidentAllowed });
   }
 
   workerLifecycle(limit?: number) {

@@ -57,6 +57,10 @@ export class ApiPanelBackend implements PanelBackend {
     return readIncident(incidentId, () => this.client.incidentEvidence(incidentId));
   }
 
+  async allowIncident(incidentId: string, reason: string): Promise<void> {
+    await this.client.allowIncident(incidentId, reason);
+  }
+
   async workspaces(): Promise<{ id: string; name: string }[]> {
     return this.workspaceFolders.folders().map((f) => ({ id: f.id, name: f.name }));
   }

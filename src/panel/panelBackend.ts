@@ -55,6 +55,8 @@ export interface PanelBackend {
   restartRun(runId: string, reason: string): Promise<void>;
   /** The incident's signed evidence bundle (`GET /v1/incidents/{id}/evidence`): file contents, never written by the backend. */
   exportEvidence(incidentId: string): Promise<EvidenceBundle>;
+  /** `POST /v1/incidents/{id}/allow` ("not a runaway"). Rejects with a readable message (e.g. it taught nothing). */
+  allowIncident(incidentId: string, reason: string): Promise<void>;
   /** The registered workspace folders, for the folder filter. */
   workspaces(): Promise<{ id: string; name: string }[]>;
   /** Live events; the returned handle stops delivery. */

@@ -134,6 +134,8 @@ export class PanelSession implements Disposable {
       case 'run/stop':
       case 'run/restart':
         return this.actOnRun(msg);
+      case 'incident/allow':
+        return this.allowIncident(msg);
       case 'command/run':
         return this.runCommand(msg);
       case 'clipboard/write':
@@ -193,6 +195,18 @@ export class PanelSession implements Disposable {
     this.opts.logger.info(`panel: ${verb.toLowerCase()} requested`, { run_id, reason });
     // The stop's journal rows (audit, lifecycle, run) arrive on the stream and update the drill-down.
     this.actionResult(msg, true, `${verb} requested. The timeline records it with your reason.`);
+  }
+
+  private async allowIncident(msg: WebviewCommand<'incident/allow'>): Promise<void> {
+    const { incident_id, reason } = msg.params;
+    try {
+      await this.opts.backend.allowIncident(incident_id, reason);
+    } catch (err) {
+      this.actionResult(msg, false, `Not a runaway failed: ${errorText(err)}`);
+      return;
+    }
+    this.opts.logger.info('panel: incident marked not a runaway', { incident_id, reason });
+    this.actionResult(msg, true, 'Marked not a runaway: this loop no longer alerts or stops jobs in this workspace. The timeline records it with your reason.');
   }
 
   private async runCommand(msg: WebviewCommand<'command/run'>): Promise<void> {

@@ -338,6 +338,59 @@ describe('incident panel in Chromium', function () {
     });
   });
 
+  describe('not a runaway', () => {
+    it('marks a stopped loop "not a runaway" after an inline confirmation; the drill-down then says so and the journal has the audit row', async () => {
+      const backend = FakeBackend.scenario();
+      const p = await open(backend);
+      await openFirstIncident(p);
+      const detail = p.page.locator('.detail');
+      await detail.locator('vscode-button[data-focus="incident/allow"]').click();
+      const bar = detail.locator('.allow .confirm-bar');
+      await bar.waitFor();
+      assert.match(await bar.innerText(), /Was “job-1” not a runaway\?[\s\S]*no longer alerts or stops jobs here/);
+      assert.equal(p.fromWebview.filter((m) => m.type === 'incident/allow').length, 0, 'nothing is sent before confirming');
+      await bar.locator('vscode-textfield').locator('input').fill('It polls on purpose');
+      await bar.locator('vscode-button[data-focus="confirm"]').click();
+      const allow = await p.waitForReceived('incident/allow');
+      assert.deepEqual(allow.params, { incident_id: 'inc-00001', reason: 'It polls on purpose' });
+      assert.deepEqual(backend.callsTo('allowIncident'), [['inc-00001', 'It polls on purpose']]);
+      await p.waitForPosted('action/result', (m) => m.request_id === allow.id && m.params.ok);
+      // The audit row arrives on the stream; the host refreshes the drill-down, which now holds it.
+      await p.waitForPosted('incident/detail', (m) => m.request_id === null && m.params.detail.chain.some((e) => e.kind === 'audit'));
+      await p.settle();
+      assert.equal(await detail.locator('vscode-button[data-focus="incident/allow"]').count(), 0);
+      assert.match(await detail.locator('.allowed').innerText(), /Marked not a runaway/);
+      assert.match(await detail.locator('.allow .action-status').innerText(), /Marked not a runaway: this loop no longer alerts or stops jobs in this workspace/);
+      assert.match(await detail.locator('.journal').innerText(), /user · allow_signature · “It polls on purpose”/);
+    });
+
+    it('reports a failure and keeps the confirmation; an incident of another rule offers no button', async () => {
+      const backend = FakeBackend.scenario();
+      backend.add(makeIncident(2, { kind: 'memory_limit', rules: ['memory_limit'], title: 'Over its memory limit' }));
+      const p = await open(backend);
+      await openFirstIncident(p);
+      const detail = p.page.locator('.detail');
+      backend.failNextAction = 'the backend is restarting; try again in a moment';
+      await detail.locator('vscode-button[data-focus="incident/allow"]').click();
+      await detail.locator('.allow .confirm-bar vscode-button[data-focus="confirm"]').click();
+      const allow = await p.waitForReceived('incident/allow');
+      await p.waitForPosted('action/result', (m) => m.request_id === allow.id && !m.params.ok);
+      await p.settle();
+      assert.match(await detail.locator('.allow .action-status.failed').innerText(), /Not a runaway failed: the backend is restarting/);
+      assert.equal(await detail.locator('.allow .confirm-bar').count(), 1, 'the confirmation stays so the person can retry');
+      await detail.locator('.allow .confirm-bar vscode-textfield').locator('input').click();
+      await p.page.keyboard.press('Escape');
+      assert.equal(await detail.locator('.confirm-bar').count(), 0);
+
+      await detail.locator('vscode-button[data-focus="back"]').click();
+      const before = p.toWebview.length;
+      await p.page.locator('.incident-list .vlist-item[data-key="inc-00002"]').click();
+      await p.waitForPosted('incident/detail', (m) => m.params.detail.incident.id === 'inc-00002', before);
+      await p.settle();
+      assert.equal(await detail.locator('vscode-button[data-focus="incident/allow"]').count(), 0);
+    });
+  });
+
   describe('live updates and restore', () => {
     it('shows new incidents and samples as the backend streams them, without a reload', async () => {
       const backend = FakeBackend.scenario({ extra: 5, running: true });

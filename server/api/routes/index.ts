@@ -7,10 +7,11 @@ import { healthRoutes } from './health';
 import { opsRoutes } from './ops';
 import { readRoutes } from './reads';
 import { runRoutes } from './runs';
+import { signatureRoutes } from './signatures';
 import { workspaceRoutes } from './workspaces';
 
 export function apiRoutes(s: ApiServices): AnyRoute[] {
-  const routes = [...healthRoutes(s), ...runRoutes(s), ...readRoutes(s), ...evidenceRoutes(s), ...opsRoutes(s), ...workspaceRoutes(s)];
+  const routes = [...healthRoutes(s), ...runRoutes(s), ...readRoutes(s), ...evidenceRoutes(s), ...signatureRoutes(s), ...opsRoutes(s), ...workspaceRoutes(s)];
   routes.push(docsRoute(() => routes));
   return routes;
 }

@@ -12,6 +12,7 @@ import {
   Run,
   RunawayAction,
   Sample,
+  Signature,
   TimelineEvent,
   TimelineKind,
   Workspace,
@@ -236,6 +237,10 @@ export type LinesBody = z.infer<typeof LinesBody>;
 export const ProcessActionBody = z.strictObject({ run_id: Identifier, reason: Reason });
 export type ProcessActionBody = z.infer<typeof ProcessActionBody>;
 
+/** POST /v1/incidents/{id}/allow: "not a runaway". */
+export const AllowIncidentBody = z.strictObject({ reason: text(500).optional() });
+export type AllowIncidentBody = z.infer<typeof AllowIncidentBody>;
+
 export const RegisterWorkspaceBody = z.strictObject({
   workspace_id: Identifier,
   workspace_path: AbsolutePath,
@@ -352,6 +357,14 @@ export const ProcessActionResult = z.object({
   request_id: z.string(),
 });
 export type ProcessActionResult = z.infer<typeof ProcessActionResult>;
+
+export const IncidentAllowed = z.object({
+  incident_id: z.string(),
+  /** The signatures now allowed (those the incident taught or confirmed). */
+  signatures: z.array(Signature),
+  request_id: z.string(),
+});
+export type IncidentAllowed = z.infer<typeof IncidentAllowed>;
 
 export const RequestTrace = z.object({ request_id: z.string(), count: z.number().int(), events: z.array(TimelineEvent) });
 

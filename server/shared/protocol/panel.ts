@@ -90,6 +90,8 @@ export const TimelineListRequest = message(
 );
 export const RunStopRequest = message('run/stop', ActionParams);
 export const RunRestartRequest = message('run/restart', ActionParams);
+/** "Not a runaway": the signature learned from the incident stops alerting and stopping (POST /v1/incidents/{id}/allow). */
+export const IncidentAllowRequest = message('incident/allow', z.object({ incident_id: Id, reason: ActionParams.shape.reason }));
 export const CommandRunRequest = message('command/run', z.object({ command: HostCommandName }));
 export const ClipboardWriteRequest = message('clipboard/write', z.object({ text: z.string().min(1).max(MAX_CLIPBOARD_TEXT) }));
 /** Export the incident's signed evidence bundle into a folder the person picks in a save dialog. */
@@ -103,6 +105,7 @@ export const WebviewToHost = z.discriminatedUnion('type', [
   TimelineListRequest,
   RunStopRequest,
   RunRestartRequest,
+  IncidentAllowRequest,
   CommandRunRequest,
   ClipboardWriteRequest,
   IncidentExportRequest,
@@ -182,6 +185,7 @@ export const RESPONSE_OF = {
   'timeline/list': 'timeline/page',
   'run/stop': 'action/result',
   'run/restart': 'action/result',
+  'incident/allow': 'action/result',
   'command/run': 'action/result',
   'clipboard/write': 'action/result',
   'incident/export': 'action/result',

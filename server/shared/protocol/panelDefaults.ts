@@ -34,10 +34,17 @@ export { TIMELINE_KINDS };
 export const HOST_COMMANDS = ['runDemo', 'superviseTask'] as const;
 
 /** The requests the host answers with `action/result` (what was asked, ok, a sentence). */
-export const ACTION_REQUESTS = ['run/stop', 'run/restart', 'command/run', 'clipboard/write', 'incident/export'] as const;
+export const ACTION_REQUESTS = ['run/stop', 'run/restart', 'incident/allow', 'command/run', 'clipboard/write', 'incident/export'] as const;
 export type ActionRequest = (typeof ACTION_REQUESTS)[number];
 /** The two that act on a run (confirmed in the drill-down). */
 export type RunAction = Extract<ActionRequest, 'run/stop' | 'run/restart'>;
+/** What the drill-down confirms inline: a run's stop/restart, or "not a runaway" for the incident. */
+export type ConfirmedAction = RunAction | 'incident/allow';
+/**
+ * The loop rules whose stops teach a learned signature (server/policy/rules.ts,
+ * `learnable`): only their incidents offer "Not a runaway".
+ */
+export const LEARNING_RULES: readonly string[] = ['cpu_loop', 'output_loop', 'learned_loop'];
 
 /** The panel's state before anything was chosen: the incident list, no filters (a PanelState; panel.ts checks it fits). */
 export const DEFAULT_PANEL_STATE = {

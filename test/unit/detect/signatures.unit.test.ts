@@ -5,6 +5,8 @@
 // second; an allowed one keeps the loop rules quiet.
 import { strict as assert } from 'node:assert';
 import { leastRotation, matchUnit, signatureOf, type SignatureInputs } from '../../../server/detect/signatures';
+import { RULES } from '../../../server/policy/rules';
+import { LEARNING_RULES } from '../../../server/shared/protocol/panelDefaults';
 import { simulate, type Job } from './simulate';
 
 /** A worker retrying a job whose lookup fails, the error value rotating over `values` (7 lines an attempt). */
@@ -74,6 +76,10 @@ describe('learned signatures: the hash', () => {
 });
 
 describe('learned signatures: detector and policy', () => {
+  it('the panel offers "Not a runaway" for exactly the rules that learn', () => {
+    assert.deepEqual([...LEARNING_RULES].sort(), RULES.filter((r) => r.learnable).map((r) => r.id).sort());
+  });
+
   it('two runs with different timestamps, pids, counters, request ids and a different first line learn the same signature', () => {
     const a = learnedFrom(tracebackLoop({ seconds: 30, values: VALUES, seed: 1 }));
     const b = learnedFrom(tracebackLoop({ seconds: 30, values: VALUES, seed: 5, offset: 1 }));

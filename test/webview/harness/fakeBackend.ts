@@ -3,6 +3,7 @@
 // and live events the test emits. It records every call.
 import type { Decision, Incident, Run, Sample, TimelineEvent } from '../../../server/shared/protocol/domain';
 import type { IncidentDetail } from '../../../server/shared/protocol/panel';
+import { LEARNING_RULES } from '../../../server/shared/protocol/panelDefaults';
 import type {
   BackendEvent,
   IncidentQuery,
@@ -170,6 +171,26 @@ export class FakeBackend implements PanelBackend {
       key_id: 'c0ffee0123456789',
       files: [file('incident.json', JSON.stringify({ id: incidentId })), file('manifest.json', '{}'), file('signature.json', '{}')],
     };
+  }
+
+  /** As the API: only an incident whose loop FlowForge stopped taught a signature; the audit row names the incident. */
+  async allowIncident(incidentId: string, reason: string): Promise<void> {
+    this.calls.push({ method: 'allowIncident', args: [incidentId, reason] });
+    if (this.failNextAction) {
+      const msg = this.failNextAction;
+      this.failNextAction = null;
+      throw new Error(msg);
+    }
+    const incident = this.incidents.find((i) => i.id === incidentId);
+    if (!incident) throw new Error(`no incident with id '${incidentId}'`);
+    if (!incident.rules.some((r) => LEARNING_RULES.includes(r)) || !incident.enforced) {
+      throw new Error(`incident ${incidentId} (${incident.title}) taught no signature: only a loop that FlowForge stopped is learned`);
+    }
+    const run = this.runs.get(incident.run_id) ?? makeRun(incident.run_id, { name: incident.name });
+    const { row } = auditEvent(this.nextSeq(), run, 'user', 'allow_signature', reason, T0 + 6_000);
+    const journaled = { ...row, incident_id: incidentId };
+    this.journal.push(journaled);
+    this.emit({ kind: 'audit', data: journaled });
   }
 
   async workspaces() {
