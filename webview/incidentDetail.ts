@@ -4,6 +4,7 @@
 // "Not a runaway" for a loop FlowForge stopped (its learned signature is allowed).
 import type { Decision, Incident, Run, Sample, TimelineEvent } from '../server/shared/protocol/domain';
 import type { IncidentDetail } from '../server/shared/protocol/panel';
+import { NOT_A_RUNAWAY_AUDIT_ACTION } from '../server/shared/protocol/choices';
 import { ACTIVE_PHASES, LEARNING_RULES, MAX_ACTION_REASON, type ConfirmedAction } from '../server/shared/protocol/panelDefaults';
 import { RunCharts } from './charts';
 import { focusSoon, h, icon, replace, uid, type Child } from './dom';
@@ -56,7 +57,7 @@ const learnedFrom = (i: Incident): boolean =>
   i.enforced && (i.action === 'kill' || i.action === 'restart') && i.rules.some((r) => LEARNING_RULES.includes(r));
 
 const alreadyAllowed = (chain: TimelineEvent[]): boolean =>
-  chain.some((e) => e.kind === 'audit' && (e.data as { action?: string } | null)?.action === 'allow_signature');
+  chain.some((e) => e.kind === 'audit' && (e.data as { action?: string } | null)?.action === NOT_A_RUNAWAY_AUDIT_ACTION);
 
 export class IncidentDetailView {
   readonly element: HTMLElement;

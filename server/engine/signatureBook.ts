@@ -6,6 +6,7 @@
 import type { SignatureInputs } from '../detect/signatures';
 import { NO_SIGNATURES } from '../detect/signatures';
 import type { Verdict } from '../policy/types';
+import { NOT_A_RUNAWAY_AUDIT_ACTION } from '../shared/protocol/choices';
 import type { Incident, Run, Signature } from '../shared/protocol/domain';
 import type { EvidenceStore } from '../store/types';
 import type { Clock } from '../util/clock';
@@ -105,7 +106,7 @@ export class SignatureBook {
     const incident = this.store.getIncident(incidentId);
     this.recorder.audit({
       actor: by.actor,
-      action: 'allow_signature',
+      action: NOT_A_RUNAWAY_AUDIT_ACTION,
       reason: by.reason,
       request_id: by.requestId ?? null,
       run_id: incident?.run_id ?? allowed[0]!.run_id,

@@ -361,7 +361,7 @@ describe('incident panel in Chromium', function () {
       assert.equal(await detail.locator('vscode-button[data-focus="incident/allow"]').count(), 0);
       assert.match(await detail.locator('.allowed').innerText(), /Marked not a runaway/);
       assert.match(await detail.locator('.allow .action-status').innerText(), /Marked not a runaway: this loop no longer alerts or stops jobs in this workspace/);
-      assert.match(await detail.locator('.journal').innerText(), /user · allow_signature · “It polls on purpose”/);
+      assert.match(await detail.locator('.journal').innerText(), /user · allow · “It polls on purpose”/);
     });
 
     it('reports a failure and keeps the confirmation; an incident of another rule offers no button', async () => {

@@ -84,9 +84,9 @@ describe('api: POST /v1/incidents/{id}/allow', function () {
     assert.equal(body.signatures[0]!.status, 'allowed');
     assert.equal(body.signatures[0]!.allowed_by, 'api:agent');
     const chain = (await api.get(`/v1/timeline?incident_id=${loopIncident}`)).json.items as { kind: string; summary: string; request_id: string | null }[];
-    const audit = chain.find((e) => e.kind === 'audit' && /allow_signature/.test(e.summary));
+    const audit = chain.find((e) => e.kind === 'audit' && / allow: /.test(e.summary));
     assert.ok(audit, JSON.stringify(chain.map((e) => e.summary)));
-    assert.match(audit.summary, /^api:agent allow_signature: retries on purpose/);
+    assert.match(audit.summary, /^api:agent allow: retries on purpose/);
     assert.equal(audit.request_id, body.request_id);
 
     const again = await api.post('/v1/runs', retryLoop(dir, 12), { key: 'submit' });

@@ -113,7 +113,7 @@ describe('learned signatures: learn, flag at the first cycle, allow (CLI, real s
     assert.equal(sigs[0]!.allowed_incident_id, second.incident_ids[0]);
     assert.equal(sigs[0]!.allowed_reason, 'the worker retries on purpose');
     const actions = audit.map((a) => `${a.actor} ${a.action}`);
-    for (const want of ['flowforge learn_signature', 'flowforge confirm_signature', 'user allow_signature']) assert.ok(actions.includes(want), `${want} in ${actions.join(', ')}`);
+    for (const want of ['flowforge learn_signature', 'flowforge confirm_signature', 'user allow']) assert.ok(actions.includes(want), `${want} in ${actions.join(', ')}`);
     const learned = audit.find((a) => a.action === 'learn_signature')!;
     assert.equal(learned.details.incident_id, first.incident_ids[0]);
     assert.equal(learned.details.signature, sigs[0]!.signature);

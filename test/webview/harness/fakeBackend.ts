@@ -3,6 +3,7 @@
 // and live events the test emits. It records every call.
 import type { Decision, Incident, Run, Sample, TimelineEvent } from '../../../server/shared/protocol/domain';
 import type { IncidentDetail } from '../../../server/shared/protocol/panel';
+import { NOT_A_RUNAWAY_AUDIT_ACTION } from '../../../server/shared/protocol/choices';
 import { LEARNING_RULES } from '../../../server/shared/protocol/panelDefaults';
 import type {
   BackendEvent,
@@ -187,7 +188,7 @@ export class FakeBackend implements PanelBackend {
       throw new Error(`incident ${incidentId} (${incident.title}) taught no signature: only a loop that FlowForge stopped is learned`);
     }
     const run = this.runs.get(incident.run_id) ?? makeRun(incident.run_id, { name: incident.name });
-    const { row } = auditEvent(this.nextSeq(), run, 'user', 'allow_signature', reason, T0 + 6_000);
+    const { row } = auditEvent(this.nextSeq(), run, 'user', NOT_A_RUNAWAY_AUDIT_ACTION, reason, T0 + 6_000);
     const journaled = { ...row, incident_id: incidentId };
     this.journal.push(journaled);
     this.emit({ kind: 'audit', data: journaled });
