@@ -60,7 +60,7 @@ export class Attempt {
     const now = ctx.clock.now();
     this.lastPeakSave = now;
     this.token = newId('job', now);
-    this.judge = ctx.judgeFactory(spec.settings, run.id, now);
+    this.judge = ctx.judgeFactory(spec.settings, run.id, now, ctx.clock);
   }
 
   /** Records the run as starting, spawns (or starts watching) and, once there is a pid, records it running. */

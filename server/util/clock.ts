@@ -1,7 +1,14 @@
 // Time is injected everywhere so detection, policy and restart logic can be
 // tested with a fake clock instead of real waiting.
 export interface Clock {
+  /** Wall-clock time, ms since the epoch: what records are stamped with. */
   now(): number;
+  /**
+   * A monotonic reading in ms (any origin): what durations are measured with.
+   * It never steps when the wall clock is set, and on Linux it does not advance
+   * while the machine is suspended. Absent: `now()` serves for both.
+   */
+  monotonic?(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
@@ -12,6 +19,7 @@ export interface TimerHandle {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
@@ -20,10 +28,21 @@ export const systemClock: Clock = {
 export class FakeClock implements Clock {
   private timers: { at: number; fn: () => void; id: number }[] = [];
   private nextId = 1;
+  /** How far the wall clock was set away from the monotonic one (stepWall). */
+  private wallOffset = 0;
   constructor(private t = 1_700_000_000_000) {}
 
   now(): number {
+    return this.t + this.wallOffset;
+  }
+
+  monotonic(): number {
     return this.t;
+  }
+
+  /** The wall clock is set (NTP, a person, a VM resumed): `now()` jumps, monotonic time and timers do not. */
+  stepWall(ms: number): void {
+    this.wallOffset += ms;
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
@@ -49,6 +68,16 @@ export class FakeClock implements Clock {
     }
     this.t = end;
   }
+}
+
+/**
+ * Monotonic milliseconds anchored at `startedAt` (a wall time): they read like
+ * wall time at the start and then only advance as monotonic time does.
+ */
+export function monotonicFrom(clock: Clock, startedAt: number): () => number {
+  if (!clock.monotonic) return () => clock.now();
+  const offset = startedAt - clock.monotonic();
+  return () => offset + clock.monotonic!();
 }
 
 /** Waits for `p`, but no longer than `ms` on `clock` (then resolves without its value); the timer is cleared either way. */
