@@ -17,7 +17,7 @@ export function signatureRoutes(s: ApiServices): AnyRoute[] {
       summary: 'Not a runaway: the signature learned from this incident no longer alerts or stops jobs in its workspace.',
       description:
         'Every signature the incident taught or confirmed (a loop FlowForge stopped) becomes allowed in its scope, running jobs included from their next tick; ' +
-        'an audit row `allow` records who and why. 409 when the incident taught nothing (only loops FlowForge stopped are learned). ' +
+        'an audit row `allow_signature` records who and why. 409 when the incident taught nothing (only loops FlowForge stopped are learned). ' +
         'A submit key may allow only incidents of runs it started. Honours Idempotency-Key.',
       tag: 'evidence',
       access: 'submit',

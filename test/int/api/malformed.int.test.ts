@@ -129,6 +129,18 @@ const CASES: Record<string, Case[]> = {
     [{ reason: 'a\u0000' }, 'body.reason'],
     [[], 'body'],
   ],
+  'POST /v1/incidents/:id/allow': [
+    [{ reason: 5 }, 'body.reason'],
+    [{ reason: null }, 'body.reason'],
+    [{ reason: ['x'] }, 'body.reason'],
+    [{ reason: 'r'.repeat(501) }, 'body.reason'],
+    [{ why: 'x' }, 'body.why'],
+    [{ reason: 'x', signature: 'p1-0' }, 'body.signature'],
+    [{ reason: {} }, 'body.reason'],
+    [{ reason: true }, 'body.reason'],
+    [{ reason: 'a\u0000' }, 'body.reason'],
+    [[], 'body'],
+  ],
   'POST /v1/integrations/workspaces/:id/protection': [
     [{}, 'body.enabled'],
     [{ reason: 'x' }, 'body.enabled'],

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NOT_A_RUNAWAY_AUDIT_ACTION } from '../../../server/shared/protocol/choices';
 import { openStoreReadOnly } from '../../../server/store';
 import { FIXTURES, REPO } from '../../helpers/processes';
 
@@ -113,7 +114,7 @@ describe('learned signatures: learn, flag at the first cycle, allow (CLI, real s
     assert.equal(sigs[0]!.allowed_incident_id, second.incident_ids[0]);
     assert.equal(sigs[0]!.allowed_reason, 'the worker retries on purpose');
     const actions = audit.map((a) => `${a.actor} ${a.action}`);
-    for (const want of ['flowforge learn_signature', 'flowforge confirm_signature', 'user allow']) assert.ok(actions.includes(want), `${want} in ${actions.join(', ')}`);
+    for (const want of ['flowforge learn_signature', 'flowforge confirm_signature', `user ${NOT_A_RUNAWAY_AUDIT_ACTION}`]) assert.ok(actions.includes(want), `${want} in ${actions.join(', ')}`);
     const learned = audit.find((a) => a.action === 'learn_signature')!;
     assert.equal(learned.details.incident_id, first.incident_ids[0]);
     assert.equal(learned.details.signature, sigs[0]!.signature);
