@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { NOT_A_RUNAWAY_AUDIT_ACTION } from '../../server/shared/protocol/choices';
 import { PANEL_VIEW_TYPE } from '../../server/shared/protocol/panelDefaults';
 import { FakeBackend } from './harness/fakeBackend';
 import { HOSTILE_LINE, journalRow, makeIncident, makeSamples, REPEATED_TEMPLATE, T0 } from './harness/fixtures';
@@ -361,7 +362,7 @@ describe('incident panel in Chromium', function () {
       assert.equal(await detail.locator('vscode-button[data-focus="incident/allow"]').count(), 0);
       assert.match(await detail.locator('.allowed').innerText(), /Marked not a runaway/);
       assert.match(await detail.locator('.allow .action-status').innerText(), /Marked not a runaway: this loop no longer alerts or stops jobs in this workspace/);
-      assert.match(await detail.locator('.journal').innerText(), /user · allow · “It polls on purpose”/);
+      assert.ok((await detail.locator('.journal').innerText()).includes(`user · ${NOT_A_RUNAWAY_AUDIT_ACTION} · “It polls on purpose”`));
     });
 
     it('reports a failure and keeps the confirmation; an incident of another rule offers no button', async () => {
