@@ -70,7 +70,12 @@ class Backend {
   constructor(private readonly logger: Logger) {}
 
   async start(init: InitMessage): Promise<void> {
-    this.session = await openSession({ defaultDbPath: init.store_path, logger: this.logger });
+    this.session = await openSession({
+      defaultDbPath: init.store_path,
+      logger: this.logger,
+      otlpEndpoint: init.otlp_endpoint ?? null,
+      workspacePath: init.workspace_name,
+    });
     this.server = await startApi(this.session, init, this.logger);
     this.watchParent(init.parent_pid);
     send({ type: 'ready', port: this.server.port, url: this.server.url, pid: process.pid, store_path: this.session.storePath });

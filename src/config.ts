@@ -24,6 +24,8 @@ export interface WindowSettings {
   /** 0 = any free port (machine scope). */
   apiPort: number;
   notifications: boolean;
+  /** Base URL for FlowForge's own OTLP/HTTP export; '' = off unless the environment says otherwise (machine scope). */
+  otlpEndpoint: string;
 }
 
 const nullableNumber = (min: number, max: number) => z.number().min(min).max(max).nullable();
@@ -42,6 +44,7 @@ export const FOLDER_SETTINGS = {
 export const WINDOW_SETTINGS = {
   apiPort: { key: 'api.port', schema: z.number().int().min(0).max(65535), fallback: 0 },
   notifications: { key: 'notifications.enabled', schema: z.boolean(), fallback: true },
+  otlpEndpoint: { key: 'telemetry.otlpEndpoint', schema: z.union([z.literal(''), z.string().regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL')]), fallback: '' },
 } as const;
 
 type Table = Record<string, { key: string; schema: z.ZodType; fallback: unknown }>;

@@ -27,7 +27,7 @@ export function activate(context: vscode.ExtensionContext) {
   const channel = vscode.window.createOutputChannel('FlowForge', { log: true });
   const logger = channelLogger(channel);
   const settings = new Settings(logger);
-  const backend = connectBackend(context, channel, logger, settings.window().apiPort);
+  const backend = connectBackend(context, channel, logger, settings.window());
   const { client, events } = backend;
   stopBackend = () => backend.process.shutdown('the VS Code window is closing', DEACTIVATE_WAIT_MS);
 
@@ -60,6 +60,7 @@ export function activate(context: vscode.ExtensionContext) {
     new vscode.Disposable(backend.process.events.on('exit', () => status.setBackendState('restarting'))),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('flowforge.api.port')) void vscode.window.showInformationMessage('FlowForge uses the new API port after a window reload.');
+      if (e.affectsConfiguration('flowforge.telemetry.otlpEndpoint')) void vscode.window.showInformationMessage('FlowForge uses the new OpenTelemetry endpoint after a window reload.');
     }),
     ...registerCommands({ client, events, registrar, settings, taskProvider, showIncidents, logger }),
   );

@@ -24,11 +24,18 @@ export function storePathOf(context: vscode.ExtensionContext): string {
   return join((context.storageUri ?? context.globalStorageUri).fsPath, 'flowforge.db');
 }
 
-export function connectBackend(context: vscode.ExtensionContext, channel: vscode.LogOutputChannel, logger: Logger, apiPort: number): BackendConnection {
+export function connectBackend(
+  context: vscode.ExtensionContext,
+  channel: vscode.LogOutputChannel,
+  logger: Logger,
+  window: { apiPort: number; otlpEndpoint: string },
+): BackendConnection {
   const backend = new BackendProcess({
     modulePath: context.asAbsolutePath('dist/backend.js'),
     storePath: storePathOf(context),
-    port: apiPort,
+    port: window.apiPort,
+    otlpEndpoint: window.otlpEndpoint,
+    workspaceName: vscode.workspace.name,
     apiKey: sessionApiKey,
     logger,
     logLevel: backendLogLevel(channel.logLevel),

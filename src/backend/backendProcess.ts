@@ -35,6 +35,10 @@ export interface BackendProcessOptions {
   storePath: string;
   /** 0 = any free port. */
   port: number;
+  /** Base URL for the backend's OTLP export (`flowforge.telemetry.otlpEndpoint`); empty: the environment decides. */
+  otlpEndpoint?: string;
+  /** The window's workspace name (named by the export's resource). */
+  workspaceName?: string;
   /** The admin key of each backend started (a restarted backend may get a new one). */
   apiKey: () => Promise<string>;
   logger: Logger;
@@ -157,6 +161,8 @@ export class BackendProcess {
       port: this.o.port,
       log_level: this.logLevel,
       parent_pid: process.pid,
+      ...(this.o.otlpEndpoint ? { otlp_endpoint: this.o.otlpEndpoint } : {}),
+      ...(this.o.workspaceName ? { workspace_name: this.o.workspaceName } : {}),
     };
     this.send(init);
   }

@@ -21,6 +21,10 @@ export const InitMessage = z.strictObject({
   log_level: IpcLogLevel,
   /** The extension host's pid: the backend exits when its parent is no longer this process. */
   parent_pid: z.number().int().positive(),
+  /** `flowforge.telemetry.otlpEndpoint`: base URL of FlowForge's own OTLP/HTTP export (absent: the environment decides). */
+  otlp_endpoint: z.string().max(2048).optional(),
+  /** The window's workspace name, which the export's resource names (`flowforge.workspace`). */
+  workspace_name: z.string().max(256).optional(),
 });
 export type InitMessage = z.infer<typeof InitMessage>;
 

@@ -253,11 +253,12 @@ describe('OpenTelemetry export (OTLP/HTTP)', function () {
     for (const req of receiver.requests) assert.equal(req.headers['x-team-token'], flowforgeOnlyToken);
   });
 
-  it('the VS Code backend (forked with IPC) exports too: the SDK comes from its own file beside the bundle', async () => {
+  it('the VS Code backend (forked with IPC) exports to the flowforge.telemetry.otlpEndpoint setting it is given; the SDK comes from its own file beside the bundle', async () => {
     const admin = generateApiKey();
     const backend = fork(join(REPO, 'dist', 'backend.js'), [], {
       cwd: dir,
-      env: cleanEnv(dir, { ELECTRON_RUN_AS_NODE: '1', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
+      // The endpoint comes from the setting (the init message), the protocol from the editor's environment.
+      env: cleanEnv(dir, { ELECTRON_RUN_AS_NODE: '1', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     let stderr = '';
@@ -270,7 +271,16 @@ describe('OpenTelemetry export (OTLP/HTTP)', function () {
           if (m.type === 'fatal') reject(new Error(m.message));
         });
       });
-      backend.send({ type: 'init', admin_key: admin, store_path: join(dir, 'flowforge.db'), port: 0, log_level: 'info', parent_pid: process.pid });
+      backend.send({
+        type: 'init',
+        admin_key: admin,
+        store_path: join(dir, 'flowforge.db'),
+        port: 0,
+        log_level: 'info',
+        parent_pid: process.pid,
+        otlp_endpoint: receiver.url,
+        workspace_name: 'my-project',
+      });
       const { url } = await ready;
       const res = await fetch(`${url}/v1/runs`, {
         method: 'POST',
@@ -289,6 +299,8 @@ describe('OpenTelemetry export (OTLP/HTTP)', function () {
       assert.equal(span.name, 'sh');
       assert.equal(attrs(span.attributes)['process.exit.code'], 4);
       assert.equal(attrs(span.attributes)['flowforge.run.source'], 'api');
+      const resource = attrs(receiver.decoded<ExportTraces>('traces')[0]!.resourceSpans[0]!.resource.attributes);
+      assert.equal(resource['flowforge.workspace'], 'my-project');
     } finally {
       backend.send({ type: 'shutdown', reason: 'test over' });
       await exited;
