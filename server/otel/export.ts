@@ -10,7 +10,7 @@ import type { EngineEvents, InterventionEvent, ResourcesEvent } from '../engine/
 import type { Decision, Run, TimelineEvent } from '../shared/protocol/domain';
 import type { Logger } from '../util/logger';
 import type { TypedEmitter } from '../util/typedEmitter';
-import { ExportConfigError, exportConfigFrom, type ExportConfig, type ExportOptions } from './exportConfig';
+import { ExportConfigError, exportConfigFrom, sdkDisabled, type ExportConfig, type ExportOptions } from './exportConfig';
 
 /** A run's tree at one tick: what the metrics are made of. */
 export interface TickFact {
@@ -251,6 +251,8 @@ export function exportFromEnvironment(
   identity: ExportIdentity,
 ): TelemetryExport | null {
   let config: ExportConfig | null;
+  // An explicit endpoint that the environment switches off deserves a word: the user asked for an export.
+  if (opts.endpoint && sdkDisabled(env)) logger.info(`OpenTelemetry export is off (OTEL_SDK_DISABLED=true), although an endpoint was given`);
   try {
     config = exportConfigFrom(env, opts);
   } catch (err) {

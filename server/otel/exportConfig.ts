@@ -47,7 +47,8 @@ export const FLOWFORGE_HEADERS_VAR = 'FLOWFORGE_OTLP_HEADERS';
 
 type Env = Record<string, string | undefined>;
 
-const isTrue = (v: string | undefined) => (v ?? '').trim().toLowerCase() === 'true';
+/** OTEL_SDK_DISABLED=true: no export at all, whatever else is set. */
+export const sdkDisabled = (env: Env): boolean => (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true';
 const nonEmpty = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
 
 /**
@@ -57,7 +58,7 @@ const nonEmpty = (v: string | undefined) => (v !== undefined && v.trim() !== '' 
  * export, since the job matters more than its telemetry.
  */
 export function exportConfigFrom(env: Env, opts: ExportOptions = {}): ExportConfig | null {
-  if (isTrue(env.OTEL_SDK_DISABLED)) return null;
+  if (sdkDisabled(env)) return null;
   const base = nonEmpty(opts.endpoint ?? undefined) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const baseHeaders = { ...parseHeaders(env.OTEL_EXPORTER_OTLP_HEADERS, 'OTEL_EXPORTER_OTLP_HEADERS'), ...parseHeaders(env[FLOWFORGE_HEADERS_VAR], FLOWFORGE_HEADERS_VAR) };
   const baseProtocol = protocolOf(env.OTEL_EXPORTER_OTLP_PROTOCOL, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';

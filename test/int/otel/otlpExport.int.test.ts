@@ -205,6 +205,7 @@ describe('OpenTelemetry export (OTLP/HTTP)', function () {
       );
       assert.equal(disabled.code, 0, disabled.stderr);
       assert.ok(!/exportSdk|opentelemetry/i.test(readFileSync(modules, 'utf8')), 'OTEL_SDK_DISABLED: nothing loaded');
+      assert.match(disabled.stderr, /OpenTelemetry export is off \(OTEL_SDK_DISABLED=true\), although an endpoint was given/);
       assert.equal(receiver.connections, 0, 'nothing reached the configured receiver');
       if (atDefault) assert.equal(atDefault.connections, 0, 'nothing reached the default port 4318');
       else process.stdout.write('      (port 4318 is in use here: the default-port check was skipped)\n');
