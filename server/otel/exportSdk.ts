@@ -38,7 +38,9 @@ interface Exporter<T> {
 
 export function createPipeline(config: ExportConfig, logger: Logger, who: ResourceIdentity): ExportPipeline {
   const resource = resourceOf(config, who);
-  const warnOnce = failureWarner(logger);
+  // A collector that is down fails every export, flush and shutdown: the person hears about it once.
+  const warn = oneWarning(logger);
+  const warnOnce = failureWarner(warn);
   const { traces, metrics, logs } = config.targets;
 
   const tracerProvider = traces
@@ -67,12 +69,12 @@ export function createPipeline(config: ExportConfig, logger: Logger, who: Resour
     ? new RunMetrics(
         makeMeterProvider(metrics),
         (p) => p.getMeter(scope.name, scope.version),
-        (old) => void withinDeadline(old.shutdown(), logger, `metrics hand-over to ${where}`),
+        (old) => void withinDeadline(old.shutdown(), warn, `metrics hand-over to ${where}`),
       )
     : null;
   const providers = () => [tracerProvider, runMetrics?.current ?? null, loggerProvider].filter((p) => p !== null);
 
-  const flush = () => withinDeadline(Promise.all(providers().map((p) => p.forceFlush())), logger, `flush to ${where}`);
+  const flush = () => withinDeadline(Promise.all(providers().map((p) => p.forceFlush())), warn, `flush to ${where}`);
   let closing: Promise<void> | null = null;
   return {
     handle(fact: Fact) {
@@ -101,7 +103,7 @@ export function createPipeline(config: ExportConfig, logger: Logger, who: Resour
     shutdown: () =>
       (closing ??= (async () => {
         spans?.endAll('FlowForge stopped exporting before the run ended');
-        await withinDeadline(Promise.all(providers().map((p) => p.shutdown())), logger, `final send to ${where}`);
+        await withinDeadline(Promise.all(providers().map((p) => p.shutdown())), warn, `final send to ${where}`);
       })()),
   };
 }
@@ -123,7 +125,17 @@ function resourceOf(config: ExportConfig, who: ResourceIdentity): Resource {
 }
 
 /** Resolves when `work` settles or the deadline passes (then one warning): never rejects, never hangs. */
-async function withinDeadline(work: Promise<unknown>, logger: Logger, what: string): Promise<void> {
+/** The first warning goes out; later ones only at debug level. */
+function oneWarning(logger: Logger): (line: string) => void {
+  let said = false;
+  return (line) => {
+    if (said) return logger.debug(line);
+    said = true;
+    logger.warn(`${line}; further export problems are not repeated`);
+  };
+}
+
+async function withinDeadline(work: Promise<unknown>, warn: (line: string) => void, what: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), FLUSH_DEADLINE_MS);
@@ -131,21 +143,18 @@ async function withinDeadline(work: Promise<unknown>, logger: Logger, what: stri
   });
   try {
     const outcome = await Promise.race([work.then(() => 'done' as const), deadline]);
-    if (outcome === 'late') logger.warn(`OpenTelemetry export: ${what} did not finish within ${FLUSH_DEADLINE_MS / 1000} s; what was not sent is dropped`);
+    if (outcome === 'late') warn(`OpenTelemetry export: ${what} did not finish within ${FLUSH_DEADLINE_MS / 1000} s; what was not sent is dropped`);
   } catch (err) {
-    logger.warn(`OpenTelemetry export: ${what} failed: ${(err as Error).message}`);
+    warn(`OpenTelemetry export: ${what} failed: ${(err as Error).message}`);
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** One warning per signal for the first failed export; header values never appear in it. */
-function failureWarner(logger: Logger): (signal: Signal, target: SignalTarget, result: ExportResultLike) => void {
-  const warned = new Set<Signal>();
+/** Says when an export failed, with the URL shown without credentials (header values never appear). */
+function failureWarner(warn: (line: string) => void): (signal: Signal, target: SignalTarget, result: ExportResultLike) => void {
   return (signal, target, result) => {
-    if (result.code === 0 || warned.has(signal)) return;
-    warned.add(signal);
-    logger.warn(`OpenTelemetry export of ${signal} to ${displayUrl(target.url)} failed (${result.error?.message ?? 'unknown error'}); FlowForge goes on and says this only once`);
+    if (result.code !== 0) warn(`OpenTelemetry export of ${signal} to ${displayUrl(target.url)} failed (${result.error?.message ?? 'unknown error'}); FlowForge goes on without it`);
   };
 }
 
