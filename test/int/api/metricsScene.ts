@@ -1,18 +1,21 @@
-// A real API whose metrics have something to say: a real runaway (a job over
-// its memory limit) that FlowForge killed, and a person's "not a runaway"
-// verdict on its incident, recorded the way `flowforge allow` records it (an
-// audit row through the engine). Shared by the promtool, Prometheus and
-// Grafana-dashboard tests, so all three look at the same, non-empty output.
+// A real API whose metrics have something to say: a real runaway (a retry
+// loop burning CPU) that FlowForge stopped, and a person's "not a runaway"
+// verdict on its incident through the real route (POST
+// /v1/incidents/{id}/allow, what the panel's button and `flowforge allow`
+// do). Shared by the promtool, Prometheus and Grafana-dashboard tests, so all
+// three look at the same, non-empty output.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { NOT_A_RUNAWAY_AUDIT_ACTION } from '../../../server/shared/protocol/choices';
+import { join } from 'node:path';
 import { requireDebianProgram } from '../../helpers/debianProgram';
 import { waitFor } from '../../helpers/processes';
 import { startTestApi, type TestApi } from './harness';
 
-/** Over its 5 MB memory limit from the first sample: FlowForge kills it within a few ticks. */
-export const RUNAWAY = { command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], cwd: tmpdir(), max_memory_mb: 5, on_runaway: 'kill' };
+/** Retries a failing call in a busy loop (2 ms of CPU each) for up to a minute: FlowForge stops it within seconds. */
+const RETRY_LOOP = `const end = Date.now() + 60000;
+for (let i = 0; Date.now() < end; i++) { const t = Date.now(); while (Date.now() - t < 2) {} console.log('try ' + i + ': connection refused, retrying'); }`;
 
 export interface MetricsScene {
   api: TestApi;
@@ -20,25 +23,31 @@ export interface MetricsScene {
   incidentId: string;
   /** The rule of the incident (its kind). */
   rule: string;
+  close(): Promise<void>;
 }
 
 export async function startMetricsScene(): Promise<MetricsScene> {
   const api = await startTestApi();
-  const started = await api.post('/v1/runs', RUNAWAY);
-  assert.equal(started.status, 201, started.text);
-  const runId: string = started.json.run.id;
-  await api.engine.jobByRun(runId)!.whenEnded();
-  const incident = (await waitFor(async () => (await api.get(`/v1/incidents?run_id=${runId}`)).json.items[0], 10_000)) as { id: string; kind: string };
-  api.engine.recordAudit({
-    actor: 'user',
-    action: NOT_A_RUNAWAY_AUDIT_ACTION,
-    reason: 'a test: the job was fine',
-    request_id: null,
-    run_id: runId,
-    workspace_id: null,
-    details: { incident_id: incident.id },
-  });
-  return { api, runId, incidentId: incident.id, rule: incident.kind };
+  // Its own folder: what FlowForge learns from the loop (and the allow) is scoped to it.
+  const dir = mkdtempSync(join(tmpdir(), 'ff-metrics-scene-'));
+  const close = async () => {
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const started = await api.post('/v1/runs', { command: process.execPath, args: ['-e', RETRY_LOOP], cwd: dir, on_runaway: 'kill' });
+    assert.equal(started.status, 201, started.text);
+    const runId: string = started.json.run.id;
+    await api.engine.jobByRun(runId)!.whenEnded();
+    const incident = (await api.get(`/v1/incidents?run_id=${runId}`)).json.items[0] as { id: string; kind: string; action: string } | undefined;
+    assert.equal(incident?.action, 'kill', 'FlowForge did not stop the loop');
+    const allowed = await api.post(`/v1/incidents/${incident.id}/allow`, { reason: 'a test: it retries on purpose' });
+    assert.equal(allowed.status, 200, allowed.text);
+    return { api, runId, incidentId: incident.id, rule: incident.kind, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 /**
@@ -52,7 +61,7 @@ export function useMetricsScene(needs?: { program: string; pkg: string }): { rea
     if (needs) requireDebianProgram(this, needs.program, needs.pkg);
     current = await startMetricsScene();
   });
-  after(() => current?.api.close());
+  after(() => current?.close());
   return {
     get scene() {
       return current!;
