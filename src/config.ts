@@ -15,6 +15,9 @@ export interface FolderSettings {
   protection: boolean;
   maxCpu: number | null;
   maxMemoryMb: number | null;
+  /** Agent budgets (on what the agent's own telemetry reports); null: none. */
+  maxCostUsd: number | null;
+  maxTokensPerMin: number | null;
   onRunaway: RunawayAction;
   rollout: RolloutMode;
   canaryPercent: number;
@@ -36,6 +39,8 @@ export const FOLDER_SETTINGS = {
   protection: { key: 'protection.enabled', schema: z.boolean(), fallback: true },
   maxCpu: { key: 'maxCpu', schema: nullableNumber(1, 6400), fallback: null },
   maxMemoryMb: { key: 'maxMemoryMb', schema: nullableNumber(1, 16 * 1024 * 1024), fallback: null },
+  maxCostUsd: { key: 'agent.maxCostUsd', schema: nullableNumber(0.01, 1_000_000), fallback: null },
+  maxTokensPerMin: { key: 'agent.maxTokensPerMin', schema: nullableNumber(1, 1e12), fallback: null },
   onRunaway: { key: 'onRunaway', schema: RunawayAction, fallback: 'kill' },
   rollout: { key: 'rollout', schema: RolloutMode, fallback: 'enforce' },
   canaryPercent: { key: 'canaryPercent', schema: z.number().min(0).max(100), fallback: 10 },

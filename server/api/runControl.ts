@@ -40,18 +40,20 @@ export interface Actor {
   requestId: string;
 }
 
-type PolicyFields = Pick<StartRunBody, 'profile' | 'max_cpu' | 'max_memory_mb' | 'rollout' | 'canary_percent' | 'grace_ms'>;
+type PolicyFields = Pick<StartRunBody, 'profile' | 'max_cpu' | 'max_memory_mb' | 'rollout' | 'canary_percent' | 'grace_ms' | 'agent_telemetry' | 'max_cost_usd' | 'max_tokens_per_min' | 'max_burn_usd_per_hour'>;
 
 export class RunControl {
   constructor(private readonly d: RunControlDeps) {}
 
   // ------------------------------------------------------------------ starting
 
-  start(body: StartRunBody, by: Actor): Run {
+  async start(body: StartRunBody, by: Actor): Promise<Run> {
     const workspace = this.workspaceFor(body.workspace_id);
     requireDirectory(body.cwd);
     const onRunaway = body.on_runaway ?? (body.restartable ? 'restart' : undefined);
     const settings = this.settings(body, workspace, onRunaway);
+    // The agent's exporter is pointed at the receiver through the job's environment, so it opens first (once).
+    if (settings.agentTelemetry) await this.d.engine.prepareAgentTelemetry();
     return this.launch(
       {
         name: body.name ?? (body.shell ? [body.command, ...body.args].join(' ') : basename(body.command)),
@@ -121,6 +123,10 @@ export class RunControl {
       rollout: body.rollout,
       canaryPercent: body.canary_percent,
       graceMs: body.grace_ms,
+      agentTelemetry: body.agent_telemetry,
+      maxCostUsd: body.max_cost_usd,
+      maxTokensPerMin: body.max_tokens_per_min,
+      maxBurnUsdPerHour: body.max_burn_usd_per_hour,
     };
     try {
       return this.d.resolveSettings(overrides);

@@ -125,7 +125,9 @@ export class Engine {
    * its port. Loaded on demand, so runs without agent telemetry never load it.
    */
   async prepareAgentTelemetry(): Promise<OtlpReceiver> {
-    this.otlpOpening ??= import('../otel/receiver').then(({ OtlpReceiver }) => OtlpReceiver.open(this.logger));
+    // require, as settings.ts does for config files: evaluated only here, and it works under the test transpiler too.
+    const receiverModule = (): typeof import('../otel/receiver') => require('../otel/receiver');
+    this.otlpOpening ??= receiverModule().OtlpReceiver.open(this.logger);
     this.otlpReceiver = await this.otlpOpening;
     return this.otlpReceiver;
   }

@@ -211,7 +211,8 @@ export class JobController {
 
   /** A run with agent telemetry gets its own endpoint on the receiver; without a receiver its budgets cannot act, which is said once. */
   private openUsageLink(run: Run): AgentUsageLink | null {
-    if (!this.spec.settings.agentTelemetry) return null;
+    // A watched terminal command was not started by FlowForge: its environment is not ours to set.
+    if (!this.spec.settings.agentTelemetry || this.spec.watchShellPid !== undefined) return null;
     const receiver = this.ctx.otlpReceiver;
     if (!receiver) {
       if (run.attempt === 1) this.ctx.logger.warn(`${this.spec.name}: agent telemetry was asked for, but no receiver is open; budgets are not applied`, { run_id: run.id });

@@ -64,7 +64,7 @@ export const costBudget: RuleSpec = {
   title: 'Cost budget spent',
   hard: true,
   factors: (s, th) =>
-    th.maxCostUsd === null ? null : [{ signal: 'cost_usd', value: s.agentUsage?.costUsd ?? null, threshold: th.maxCostUsd, op: '>=', span: th.maxCostUsd * 0.05, show: usd }],
+    th.maxCostUsd === null ? null : [{ signal: 'cost_so_far', value: s.agentUsage?.costUsd ?? null, threshold: th.maxCostUsd, op: '>=', span: th.maxCostUsd * 0.05, show: usd }],
   alertAfterMs: () => 0,
   killAfterMs: () => 0,
   describe: (s, th) => {
@@ -118,10 +118,11 @@ export function usageReadings(s: SignalSnapshot, th: DetectionThresholds): Signa
     breached: value !== null && threshold !== null && (op === '>=' ? value >= threshold : value <= threshold),
   });
   return [
-    r('tokens_per_min', u.tokensPerMin, th.maxTokensPerMin, '>=', 'tokens reported by the agent in the last minute'),
-    r('tokens_total', u.tokensTotal, null, '>=', 'tokens reported in this run'),
-    r('cost_usd', u.costUsd, th.maxCostUsd, '>=', 'USD reported in this run'),
-    r('cost_per_hour', u.costPerHourUsd, th.maxBurnUsdPerHour, '>=', 'USD per hour at the recent rate'),
-    r('budget_left_in', budgetLeftS(u, th), th.maxCostUsd !== null ? th.costBudgetAlertS : null, '<=', 's until the budget is spent at the recent rate'),
+    // Short units: the panel prints them after each number. What each means is in docs/agents.md.
+    r('tokens_per_min', u.tokensPerMin, th.maxTokensPerMin, '>=', 'tokens/min'),
+    r('tokens_total', u.tokensTotal, null, '>=', 'tokens'),
+    r('cost_so_far', u.costUsd, th.maxCostUsd, '>=', 'USD'),
+    r('cost_per_hour', u.costPerHourUsd, th.maxBurnUsdPerHour, '>=', 'USD/h'),
+    r('budget_left_in', budgetLeftS(u, th), th.maxCostUsd !== null ? th.costBudgetAlertS : null, '<=', 's'),
   ];
 }

@@ -9,7 +9,8 @@ import type { Browser } from 'playwright-core';
 import { NOT_A_RUNAWAY_AUDIT_ACTION } from '../../server/shared/protocol/choices';
 import { PANEL_VIEW_TYPE } from '../../server/shared/protocol/panelDefaults';
 import { FakeBackend } from './harness/fakeBackend';
-import { HOSTILE_LINE, journalRow, makeIncident, makeSamples, REPEATED_TEMPLATE, T0 } from './harness/fixtures';
+import { HOSTILE_LINE, journalRow, makeDecision, makeIncident, makeRun, makeSamples, REPEATED_TEMPLATE, T0 } from './harness/fixtures';
+import { budgetVerdict } from './harness/budgetVerdict';
 import { focusedMark, markKeyboardTargets, measureTextContrast } from './harness/pageChecks';
 import { chromiumPath, launchChromium } from '../e2e/harness/chromium';
 import { PanelPage, type OpenOptions } from './harness/panelPage';
@@ -219,6 +220,30 @@ describe('incident panel in Chromium', function () {
       assert.match(await detail.locator('.action-taken').innerText(), /Stopped the job/);
       assert.equal(await detail.locator('.facts .actor').innerText(), 'flowforge');
       assert.match(await detail.locator('.chart-summary').innerText(), /CPU \(whole process tree\): peak 99 %/);
+    });
+
+    it('shows an agent budget stop: the rate against the limit in the reason and in the signals table', async () => {
+      // The decision the policy really makes for an agent reporting 3,200 tokens in a minute against 3,000.
+      const v = budgetVerdict();
+      const decisionT = T0 - 120_000;
+      const incident = makeIncident(1, { kind: 'token_rate', title: 'Token rate over the limit', reason: v.reason, rules: ['token_rate'], templates: [], evidence: [], opened_at: decisionT, updated_at: decisionT });
+      const run = makeRun(incident.run_id, { name: 'claude', profile: 'agent' });
+      const decision = makeDecision(incident, decisionT, { rules: v.rules, signals: v.signals, reason: v.reason, confidence: v.confidence, templates: [], evidence: [], profile: 'agent' });
+      const backend = new FakeBackend();
+      backend.add(incident, run, [decision], makeSamples(run.id, run.started_at, run.ended_at as number, decisionT));
+      const p = await open(backend);
+      await openFirstIncident(p);
+      const detail = p.page.locator('.detail');
+      assert.match(
+        await detail.locator('.reason').innerText(),
+        /^Token rate over the limit: the agent reported 3200 tokens in the last minute, over the limit of 3000 tokens\/min \(claude-opus-4-1 input 2400, output 800\)/,
+      );
+      const signals = await detail.locator('.signals-table tbody tr').allInnerTexts();
+      const row = (name: string) => signals.find((r) => r.startsWith(name)) ?? '';
+      assert.match(row('Tokens per min'), /Tokens per min\s+3,200 tokens\/min\s+≥ 3,000 tokens\/min\s+Breached/);
+      assert.match(row('Cost so far'), /Cost so far\s+0\.0\d+ USD\s+none\s+Not limited/);
+      const rules = await detail.locator('.rules-table tbody tr').allInnerTexts();
+      assert.match(rules.find((r) => r.includes('Token rate over the limit')) ?? '', /Fired[\s\S]*tokens_per_min 3200 tokens\/min ≥ 3000 tokens\/min/);
     });
 
     it('renders untrusted output as text, never as markup', async () => {

@@ -105,7 +105,7 @@ export function runRoutes(s: ApiServices): AnyRoute[] {
       body: StartRunBody,
       responses: { 201: { description: 'Started (or failing to start: see its lifecycle).', schema: RunCreated } },
       errors: [409, 503],
-      handle: (call) => created(s.runs.start(call.body, actorOf(call))),
+      handle: async (call) => created(await s.runs.start(call.body, actorOf(call))),
     }),
     route({
       method: 'POST',

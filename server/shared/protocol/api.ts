@@ -171,6 +171,10 @@ const policyFields = {
   rollout: RolloutMode.optional(),
   canary_percent: z.number().min(0).max(100).optional(),
   grace_ms: z.number().int().min(0).max(600_000).optional().describe('Time between SIGTERM and SIGKILL.'),
+  agent_telemetry: z.boolean().optional().describe("Point the agent's OpenTelemetry exporter at a loopback receiver of this run (default: on in the agent profile or with a budget). Started runs only."),
+  max_cost_usd: z.number().min(0.01).max(1_000_000).optional().describe('Stop the run when the agent reports this much cost (USD) in it.'),
+  max_tokens_per_min: z.number().min(1).max(1e12).optional().describe('Stop the run when the agent reports this many tokens within a minute.'),
+  max_burn_usd_per_hour: z.number().min(0.01).max(1_000_000).optional().describe("Alert when the agent's recent spending reaches this much per hour (USD)."),
 };
 
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'must be an environment variable name' });

@@ -7,11 +7,13 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OtlpReceiver } from '../../../server/otel/receiver';
 import type { MetricPoint } from '../../../server/otel/receiverDecode';
 import { silentLogger } from '../../../server/util/logger';
 import { useBuiltCli, withStore } from '../../helpers/cliRun';
+import { useTestApi } from '../api/harness';
 import { FIXTURES } from '../../helpers/processes';
 
 const AGENT = join(FIXTURES, 'agents', 'fakeOtelAgent.js');
@@ -51,7 +53,7 @@ describe('agent telemetry: budgets on what the agent reports (OpenTelemetry SDK 
     assert.equal(rate.threshold, 3000);
     assert.equal(rate.value, reported);
     assert.equal(rate.breached, true);
-    assert.ok(kill.signals.some((s) => s.name === 'cost_usd' && (s.value ?? 0) > 0), 'cost reported too');
+    assert.ok(kill.signals.some((s) => s.name === 'cost_so_far' && (s.value ?? 0) > 0), 'cost reported too');
     const summary = JSON.parse(readFileSync(join(dir(), 's.json'), 'utf8'));
     assert.deepEqual(summary.rules, ['token_rate']);
   });
@@ -87,7 +89,7 @@ describe('agent telemetry: budgets on what the agent reports (OpenTelemetry SDK 
     );
     const kill = stored!.decisions[1]!;
     assert.ok(kill.rules.some((x) => x.id === 'cost_budget' && x.fired));
-    const cost = kill.signals.find((s) => s.name === 'cost_usd')!;
+    const cost = kill.signals.find((s) => s.name === 'cost_so_far')!;
     assert.equal(cost.threshold, 0.1);
     assert.ok(cost.value! >= 0.1);
   });
@@ -108,6 +110,31 @@ describe('agent telemetry: budgets on what the agent reports (OpenTelemetry SDK 
     assert.equal(vars.GEMINI_TELEMETRY_OUTFILE, undefined, 'an outfile would take the metrics elsewhere');
     assert.equal(vars.FLOWFORGE_API_KEY, undefined);
     assert.doesNotMatch(r.output, /ffk_should_never_reach_the_job/);
+  });
+});
+
+describe('agent telemetry through the API (how the VS Code extension starts a job)', function () {
+  this.timeout(120_000);
+  const t = useTestApi();
+
+  it('POST /v1/runs with max_tokens_per_min: the backend opens its receiver and stops the agent over the limit', async () => {
+    const a = await t.api.post('/v1/runs', {
+      command: process.execPath,
+      args: [AGENT, '--tokens-per-sec=500', '--seconds=60'],
+      cwd: tmpdir(),
+      name: 'fake-agent',
+      max_tokens_per_min: 3000,
+    });
+    assert.equal(a.status, 201, a.text);
+    const outcome = await t.api.engine.jobByRun(a.json.run.id)!.whenEnded();
+    assert.equal(outcome.outcome, 'killed');
+    assert.deepEqual(outcome.rules, ['token_rate']);
+    const inc = t.api.store.getIncident(outcome.incident_ids[0]!)!;
+    assert.match(inc.reason, /^Token rate over the limit: the agent reported \d+ tokens in the last minute, over the limit of 3000 tokens\/min/);
+    const detail = await t.api.get(`/v1/incidents/${inc.id}`);
+    assert.equal(detail.status, 200);
+    const signals = detail.json.decisions.at(-1).signals as { name: string; value: number; threshold: number }[];
+    assert.equal(signals.find((x) => x.name === 'tokens_per_min')!.threshold, 3000);
   });
 });
 

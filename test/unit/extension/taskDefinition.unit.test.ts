@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FOLDER_SETTINGS, readFolderSettings, readWindowSettings, SETTING_KEYS, type FolderSettings } from '../../../src/config';
 import { checkTaskDefinition, describeDefinitionProblems, startRunBody, TASK_FIELDS } from '../../../src/tasks/taskDefinition';
+import { StartRunBody } from '../../../server/shared/protocol/api';
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8'));
 const defaults: FolderSettings = readFolderSettings({ get: () => undefined });
@@ -55,6 +56,21 @@ describe('flowforge task definitions', () => {
     assert.equal(b2.profile, 'strict');
     assert.equal(b2.canary_percent, defaults.canaryPercent);
     assert.equal('workspace_id' in b2, false);
+  });
+
+  it('carries the agent budgets: the task first, then the folder settings (flowforge.agent.*), validated by the API schema', () => {
+    const settings = readFolderSettings({ get: <T,>(k: string) => ({ 'agent.maxCostUsd': 5, 'agent.maxTokensPerMin': 'many' })[k] as T });
+    assert.equal(settings.maxCostUsd, 5);
+    assert.equal(settings.maxTokensPerMin, null, 'a hand-edited wrong value falls back to none');
+    const r = checkTaskDefinition({ type: 'flowforge', command: 'claude', maxTokensPerMin: 40_000 });
+    assert.ok(r.ok);
+    const body = startRunBody(r.value, { folderPath: '/ws', workspaceId: undefined, settings, taskName: 'agent' });
+    assert.equal(body.max_cost_usd, 5);
+    assert.equal(body.max_tokens_per_min, 40_000);
+    assert.equal(StartRunBody.safeParse(body).success, true);
+    const bad = checkTaskDefinition({ type: 'flowforge', command: 'claude', maxCostUsd: 0 });
+    assert.ok(!bad.ok);
+    assert.match(bad.problems.join('\n'), /"maxCostUsd" is 0 \(a number\)\. Expected a number of US dollars/);
   });
 
   it('declares in the manifest exactly the properties it checks', () => {

@@ -5,46 +5,16 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CostMeter } from '../../../server/agents/costMeter';
 import { Detector } from '../../../server/detect/detector';
 import { explainVerdict } from '../../../server/policy/explain';
 import { PolicyEngine } from '../../../server/policy/policyEngine';
 import { resolveSettings, SettingsError } from '../../../server/policy/settings';
 import type { PolicyOverrides, Verdict } from '../../../server/policy/types';
-import type { MetricPoint } from '../../../server/otel/receiverDecode';
-import { FakeClock } from '../../../server/util/clock';
+import { simulateAgentUsage } from '../../helpers/agentUsageSim';
 
-const point = (name: string, value: number, attributes: Record<string, string>): MetricPoint => ({ name, kind: 'sum', temporality: 'delta', value, startMs: 1, timeMs: 1, attributes });
-
-/** An agent reporting `tokensPerS` and `usdPerS` every 2 s for `seconds`; one verdict a second. */
+/** The simulated agent's verdicts, with what `flowforge run` would print for each. */
 function run(overrides: PolicyOverrides, tokensPerS: number, usdPerS: number, seconds: number): { s: number; v: Verdict; lines: string[] }[] {
-  const settings = resolveSettings(overrides);
-  const clock = new FakeClock();
-  const start = clock.now();
-  const detector = new Detector(settings.detection, start);
-  const policy = new PolicyEngine(settings, 'run-cost');
-  const meter = new CostMeter(start);
-  const out: { s: number; v: Verdict; lines: string[] }[] = [];
-  for (let s = 1; s <= seconds; s++) {
-    clock.advance(1000);
-    const t = clock.now();
-    if (s % 2 === 0) {
-      meter.observe(
-        [
-          point('claude_code.token.usage', tokensPerS * 1.5, { type: 'input', model: 'claude-opus-4-1' }),
-          point('claude_code.token.usage', tokensPerS * 0.5, { type: 'output', model: 'claude-opus-4-1' }),
-          point('claude_code.cost.usage', usdPerS * 2, { model: 'claude-opus-4-1' }),
-        ],
-        t,
-      );
-    }
-    detector.observeResources({ t, cpuPercent: s === 1 ? null : 3, rssBytes: 80 << 20, procs: 1, spawned: s === 1 ? 1 : 0, exited: 0 });
-    const snap = detector.snapshot(t);
-    snap.agentUsage = meter.reading(t);
-    const v = policy.evaluate(snap);
-    out.push({ s, v, lines: explainVerdict(v, snap) });
-  }
-  return out;
+  return simulateAgentUsage(overrides, tokensPerS, usdPerS, seconds).map(({ s, v, snap }) => ({ s, v, lines: explainVerdict(v, snap) }));
 }
 
 const first = (ticks: ReturnType<typeof run>, action: Verdict['action']) => ticks.find((x) => x.v.action === action) ?? null;
