@@ -15,6 +15,7 @@ const benches: Record<string, { what: string; load: () => Promise<Bench> }> = {
   hooks: { what: 'flowforge hook latency per entry point, alone and inside a supervised job', load: async () => (await import('../bench/hookBench')).runHookBench },
   agents: { what: 'agent simulator: loops ended by a nudge, a block or a stop; seconds saved', load: async () => (await import('../bench/agentBench')).runAgentBench },
   otel: { what: 'OpenTelemetry export: start-up and peak RSS off vs on, bytes sent for a runaway per protocol', load: async () => (await import('../bench/otelBench')).runOtelBench },
+  receiver: { what: 'agent telemetry receiver: supervisor CPU per export (protobuf, JSON, refused), % of a core per agent', load: async () => (await import('../bench/receiverBench')).runReceiverBench },
   api: { what: 'API: paginated reads under 50 clients with 100k events, SSE fan-out to 100', load: async () => (await import('../bench/apiBench')).runApiBench },
 };
 

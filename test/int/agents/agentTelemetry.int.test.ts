@@ -5,7 +5,7 @@
 // budget it is stopped, with the numbers in the explanation and the stored
 // incident; under the limit it runs to the end.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,12 +116,16 @@ describe('agent telemetry: budgets on what the agent reports (OpenTelemetry SDK 
 describe('agent telemetry through the API (how the VS Code extension starts a job)', function () {
   this.timeout(120_000);
   const t = useTestApi();
+  let cwd: string;
+  // The stop leaves flowforge-feedback.md beside the job: in a folder of its own.
+  beforeEach(() => (cwd = mkdtempSync(join(tmpdir(), 'ff-otelin-api-'))));
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
   it('POST /v1/runs with max_tokens_per_min: the backend opens its receiver and stops the agent over the limit', async () => {
     const a = await t.api.post('/v1/runs', {
       command: process.execPath,
       args: [AGENT, '--tokens-per-sec=500', '--seconds=60'],
-      cwd: tmpdir(),
+      cwd,
       name: 'fake-agent',
       max_tokens_per_min: 3000,
     });
