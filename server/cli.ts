@@ -2,7 +2,7 @@
 import { UsageError } from './util/args';
 import { runCommand } from './cli/runCommand';
 import { SettingsError } from './policy';
-import { StoreLockedError } from './store';
+import { StoreLockedError } from './store/lock';
 import { isOwnSecretVar } from './supervisor/childEnv';
 import { scrubInitialEnvironment } from './util/initialEnvironment';
 

@@ -14,7 +14,7 @@ import { generateApiKey } from '../shared/apiKeyGen';
 import { defaultStorePath } from '../store';
 import { UsageError } from '../util/args';
 import { readKeyFile } from '../util/keyFile';
-import type { Session } from './session';
+import type { Session } from './sessionCore';
 
 export { readKeyFile };
 

@@ -8,10 +8,13 @@
 // Before that moment a write has no journal row yet (it returns null): the
 // engine's recorder then announces nothing, which only matters to API
 // listeners — and a run with an API opens its store first.
+//
+// A run that ends before the store is opened at all hands its queue over as a
+// spool (store/spool.ts) instead, and the store is never opened.
+import { SPOOLED_WRITES, type SpooledCall, type SpooledWrite } from '../store/spool';
 import type { EvidenceStore } from '../store/types';
 
-type Writes = 'upsertRun' | 'addSample' | 'addDecision' | 'upsertIncident' | 'addLifecycle' | 'addAudit';
-const QUEUED: ReadonlySet<string> = new Set<Writes>(['upsertRun', 'addSample', 'addDecision', 'upsertIncident', 'addLifecycle', 'addAudit']);
+const QUEUED: ReadonlySet<string> = new Set<string>(SPOOLED_WRITES);
 
 export interface PendingStore {
   /** Stands in for the real store from the start. */
@@ -20,11 +23,20 @@ export interface PendingStore {
   attach(real: EvidenceStore): void;
   /** Resolves with the real store once attached. */
   readonly opened: Promise<EvidenceStore>;
+  /**
+   * Hands over what was queued, for a spool: the store will not be opened.
+   * Later writes are refused loudly (nothing may be lost silently), and
+   * flush/close have nothing left to wait for.
+   */
+  spool(): SpooledCall[];
+  /** Takes a spool back (it could not be written): queued again, in front of anything newer. */
+  requeue(calls: SpooledCall[]): void;
 }
 
 export function pendingStore(): PendingStore {
   let real: EvidenceStore | null = null;
-  const queue: [Writes, unknown[]][] = [];
+  let spooled = false;
+  const queue: SpooledCall[] = [];
   let opened!: (s: EvidenceStore) => void;
   const openedPromise = new Promise<EvidenceStore>((resolve) => (opened = resolve));
 
@@ -36,13 +48,14 @@ export function pendingStore(): PendingStore {
       }
       if (typeof name === 'string' && QUEUED.has(name)) {
         return (...args: unknown[]) => {
+          if (spooled) throw new Error(`the run's records were already spooled (${name} called too late)`);
           // A copy: the engine keeps changing its run and incident objects after recording them.
-          queue.push([name as Writes, structuredClone(args)]);
+          queue.push([name as SpooledWrite, structuredClone(args)]);
           return null;
         };
       }
       if (name === 'flush' || name === 'close') {
-        return async () => (await openedPromise)[name]();
+        return async () => (spooled ? undefined : (await openedPromise)[name]());
       }
       if (name === 'then') return undefined; // not a thenable
       return () => {
@@ -54,6 +67,14 @@ export function pendingStore(): PendingStore {
   return {
     store,
     opened: openedPromise,
+    spool() {
+      spooled = true;
+      return queue.splice(0);
+    },
+    requeue(calls) {
+      spooled = false;
+      queue.unshift(...calls);
+    },
     attach(target: EvidenceStore) {
       for (const [name, args] of queue.splice(0)) (target[name] as (...a: unknown[]) => unknown)(...args);
       real = target;

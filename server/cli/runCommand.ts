@@ -12,7 +12,8 @@ import { exitCodeFor } from '../shared/runEnd';
 import { numberFlag, oneOf, parse, selfCommand, str, UsageError } from '../util/args';
 import type { CliApi } from './cliApi';
 import { OutputRelay } from './outputRelay';
-import { openSession, type Session } from './session';
+import { openRunSession } from './runSession';
+import type { Session } from './sessionCore';
 
 export const RUN_HELP = `Usage: flowforge run [flags] -- <command> [args...]
 
@@ -223,7 +224,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const settings: EffectiveSettings = resolveSettings(args.overrides);
   // Without an API nothing reads the store while the job starts: the job goes first, the store opens beside it.
-  const session = await openSession({ dbPath: args.db, quiet: args.quiet, sampleIntervalMs: settings.sampleIntervalMs, deferStore: args.apiPort === null, otlpEndpoint: args.otlpEndpoint });
+  const session = await openRunSession({ dbPath: args.db, quiet: args.quiet, sampleIntervalMs: settings.sampleIntervalMs, deferStore: args.apiPort === null, otlpEndpoint: args.otlpEndpoint });
   let api: CliApi | null = null;
   try {
     // Loaded only when used: the HTTP stack is most of the start-up cost of a plain run.
@@ -251,10 +252,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     stopOnSignals(job, session);
     // With --inject-feedback the job's stdin is the feedback file, not the terminal.
     if (!args.injectFeedback) forwardStdin(job);
-    const storeOpen = session.ready();
+    session.begin();
 
     const outcome = await job.whenEnded();
-    await storeOpen;
+    // The message below names the file the incident went to (a busy default store gives way to another).
+    if (outcome.intervened) await session.ready();
     await relay.finish();
     if (outcome.start_error) process.stderr.write(`flowforge: ${outcome.start_error}\n`);
     if (args.summaryJson) writeFileSync(resolve(args.summaryJson), JSON.stringify(summaryOf(outcome), null, 2) + '\n');

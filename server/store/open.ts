@@ -2,9 +2,8 @@
 // start saving) or for reading only (the CLI's `incidents`/`timeline`, which
 // may run while a writer holds the lock: they read the last saved file and
 // never write or lock).
-import { mkdirSync, readFileSync, renameSync, rmSync, existsSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { readFileSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { systemClock, type Clock } from '../util/clock';
 import { silentLogger, type Logger } from '../util/logger';
@@ -14,8 +13,11 @@ import { retentionSettings } from './retention';
 import { inspectSchema, migrate, SCHEMA_VERSION, type SchemaState } from './schema';
 import { SqlDb } from './sqlDb';
 import { loadSqlJs } from './sqljs';
+import { applySpool, discardSpool, spoolDirFor } from './spool';
 import { SqlEvidenceStore } from './sqlStore';
 import { fileTimestamp } from './timeFormat';
+import { ensureStoreFolder, errCode, StoreUnwritableError } from './paths';
+export { defaultStorePath, ensureStoreFolder, StoreUnwritableError } from './paths';
 import type { RetentionSettings } from './types';
 
 export interface OpenStoreOptions {
@@ -47,18 +49,6 @@ export class StoreIncompatibleError extends Error {
 }
 
 const SQLITE_HEADER = 'SQLite format 3\0';
-
-/** Where `flowforge run` keeps its store unless told otherwise (`--db`). */
-export function defaultStorePath(
-  env: NodeJS.ProcessEnv = process.env,
-  platform: NodeJS.Platform = process.platform,
-  home: string = homedir(),
-): string {
-  if (platform === 'win32') return join(env.LOCALAPPDATA || join(home, 'AppData', 'Local'), 'flowforge', 'flowforge.db');
-  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'flowforge', 'flowforge.db');
-  const state = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(home, '.local', 'state');
-  return join(state, 'flowforge', 'flowforge.db');
-}
 
 function readStoreFile(path: string): Buffer | null {
   try {
@@ -140,47 +130,6 @@ function checkTiming(debounceMs: number, maxDelayMs: number): void {
   }
 }
 
-/** The store cannot be written where it was asked to live (read-only folder, /proc, no permission). */
-export class StoreUnwritableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreUnwritableError';
-  }
-}
-
-const errCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-
-/**
- * Creates the store's folder and any missing parents (mode 0700: evidence may
- * hold secrets), one level at a time. Not mkdirSync's recursive mode: under
- * /proc mkdir answers ENOENT for a parent that exists, and Node's recursion
- * then retries for ever at 100% CPU.
- */
-export function ensureStoreFolder(path: string): void {
-  const missing: string[] = [];
-  for (let dir = dirname(path); ; ) {
-    let isDir: boolean | null = null;
-    try {
-      isDir = statSync(dir).isDirectory();
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT') throw new StoreUnwritableError(`cannot create the folder for store ${path}: ${dir} gives ${errCode(err)}`);
-    }
-    if (isDir === false) throw new StoreUnwritableError(`cannot create the folder for store ${path}: ${dir} is not a folder`);
-    if (isDir) break;
-    missing.push(dir);
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  for (const dir of missing.reverse()) {
-    try {
-      mkdirSync(dir, { mode: 0o700 });
-    } catch (err) {
-      if (errCode(err) !== 'EEXIST') throw new StoreUnwritableError(`cannot create the folder for store ${path}: mkdir ${dir} gives ${errCode(err)}`);
-    }
-  }
-}
-
 /** Errors of the file system that mean "not here", as opposed to bugs. */
 const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENOSPC', 'EDQUOT', 'EISDIR', 'EINVAL', 'EIO']);
 
@@ -240,10 +189,15 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
     } catch (err) {
       warnings.push(`retention could not run on opening ${path}: ${(err as Error).message}; the store works, it is just not trimmed yet`);
     }
-    if (loaded.version < SCHEMA_VERSION) {
+    const spooled = applySpool(store, path, true);
+    warnings.push(...spooled.warnings);
+    if (loaded.version < SCHEMA_VERSION || spooled.applied.length > 0) {
       saver.markDirty();
       await store.flush().catch((err: Error) => warnings.push(err.message));
     }
+    // Only once the store that holds them is on disk: a failed save keeps the spool for the next open.
+    if (!saver.snapshot().dirty) discardSpool(spooled);
+    else if (spooled.applied.length > 0) warnings.push(`kept ${spooled.applied.length} spool file(s) in ${spoolDirFor(path)} until the store can be saved`);
     return { store, warnings };
   } catch (err) {
     lock.release();
@@ -286,16 +240,10 @@ export async function openStoreReadOnly(path: string, opts: { clock?: Clock; log
     version = versionOf(opened.state);
   }
   migrate(raw, version);
-  const store = new SqlEvidenceStore({
-    db: new SqlDb(raw),
-    path: file,
-    clock,
-    logger,
-    retention: retentionSettings(),
-    schemaVersion: SCHEMA_VERSION,
-    saver: null,
-    lock: null,
-    readOnly: true,
-  });
+  const db = new SqlDb(raw);
+  const base = { db, path: file, clock, logger, retention: retentionSettings(), schemaVersion: SCHEMA_VERSION, saver: null, lock: null };
+  // Runs that short `flowforge run`s spooled are shown too, from this copy in memory; the file and the spool stay as they are.
+  applySpool(new SqlEvidenceStore({ ...base, readOnly: false }), file, false);
+  const store = new SqlEvidenceStore({ ...base, readOnly: true });
   return { store, warnings };
 }

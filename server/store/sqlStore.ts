@@ -17,11 +17,11 @@ import type {
 import type { Clock, TimerHandle } from '../util/clock';
 import type { Logger } from '../util/logger';
 import { DETAIL_CHAIN_ROWS } from '../shared/protocol/panelDefaults';
-import { boundArgv, boundText, MAX_STORED_ARGV_BYTES } from './argvBounds';
+import { redactRunRecord } from './recordRedaction';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { HeldLock } from './lock';
 import type { Saver } from './persist';
-import { redact, redactArgv, redactDeep, redactRecord } from '../shared/redact';
+import { redact, redactDeep, redactRecord } from '../shared/redact';
 import { applyRetention, DAY_MS, initialRetentionState, type RetentionReport, type RetentionState } from './retention';
 import { allowSignatures, learnSignature, listSignatures, signaturesOfIncident } from './signatures';
 import { capRunSamples, compactRunSamples, INSERT_SAMPLE, sampleFromRow, sampleParams } from './samples';
@@ -211,9 +211,7 @@ export class SqlEvidenceStore implements EvidenceStore {
 
   upsertRun(run: Run, note?: JournalNote): TimelineEvent | null {
     const db = this.writer;
-    // Bounded: every update of the run repeats the record in a journal row.
-    const r = { ...redactRecord(run, ['cwd', 'argv']), argv: boundArgv(redactArgv(run.argv)) };
-    r.command = boundText(r.command, MAX_STORED_ARGV_BYTES);
+    const r = redactRunRecord(run);
     return this.upsertRecord(
       () => {
         db.run(
