@@ -10,7 +10,7 @@ import { pendingSpoolFiles, SPOOL_MAX_FILES, writeSpool } from '../store/spool';
 import { ReaperClient } from '../supervisor/reaper';
 import type { Logger } from '../util/logger';
 import { pendingStore } from './pendingStore';
-import { assembleSession, stderrLogger, type Session, type SessionOptions, type SessionStoreSource } from './sessionCore';
+import { assembleSession, openedStoreSource, stderrLogger, type Session, type SessionOptions, type SessionStoreSource } from './sessionCore';
 
 /**
  * How long a job runs before its store is opened. A job that is over by then
@@ -92,13 +92,7 @@ export async function openRunSession(opts: SessionOptions): Promise<Session> {
   if (!opts.deferStore) {
     const opened = await (await loadSessionStore()).openRealStore(opts, logger);
     reaper.start();
-    return assembleSession(opts, logger, reaper, {
-      store: opened.store,
-      storePath: opened.path,
-      begin: () => undefined,
-      ready: async () => undefined,
-      closeUnopened: async () => false,
-    });
+    return assembleSession(opts, logger, reaper, openedStoreSource(opened));
   }
   refuseBusyStore(opts.dbPath);
   const source = deferredStore(opts, logger, reaper, (path) => (session.storePath = path));

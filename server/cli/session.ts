@@ -2,7 +2,7 @@
 // backend, `flowforge serve`, `flowforge api`, the demo. (`flowforge run`
 // opens its store beside its job: runSession.ts.)
 import { ReaperClient } from '../supervisor/reaper';
-import { assembleSession, stderrLogger, type Session, type SessionOptions } from './sessionCore';
+import { assembleSession, openedStoreSource, stderrLogger, type Session, type SessionOptions } from './sessionCore';
 import { openRealStore } from './sessionStore';
 
 export { stderrLogger, type Session, type SessionOptions } from './sessionCore';
@@ -12,11 +12,5 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   const opened = await openRealStore(opts, logger);
   const reaper = new ReaperClient();
   reaper.start();
-  return assembleSession(opts, logger, reaper, {
-    store: opened.store,
-    storePath: opened.path,
-    begin: () => undefined,
-    ready: async () => undefined,
-    closeUnopened: async () => false,
-  });
+  return assembleSession(opts, logger, reaper, openedStoreSource(opened));
 }

@@ -72,6 +72,11 @@ export interface SessionStoreSource {
   closeUnopened(finish: () => Promise<void>): Promise<boolean>;
 }
 
+/** A store that is open from the start: nothing to defer, nothing to spool. */
+export function openedStoreSource(opened: { store: EvidenceStore; path: string }): SessionStoreSource {
+  return { store: opened.store, storePath: opened.path, begin: () => undefined, ready: async () => undefined, closeUnopened: async () => false };
+}
+
 export function assembleSession(opts: SessionOptions, logger: Logger, reaper: ReaperClient, source: SessionStoreSource): Session {
   const { store } = source;
   const engine = new Engine({ store, logger, reaper, sampleIntervalMs: opts.sampleIntervalMs });
