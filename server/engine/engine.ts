@@ -54,7 +54,7 @@ export class Engine {
   private timer: TimerHandle | null = null;
   private agentChannel: AgentChannel | null | 'auto';
   private otlpReceiver: OtlpReceiver | null = null;
-  private otlpOpening: Promise<OtlpReceiver> | null = null;
+  private otlpOpening: Promise<OtlpReceiver | null> | null = null;
   private ticking = false;
   private tickCount = 0;
   private lastTickAt: number | null = null;
@@ -123,11 +123,19 @@ export class Engine {
    * Opens the loopback receiver that agents' telemetry goes to (once). Call it
    * before starting a job with agent telemetry: the job's environment needs
    * its port. Loaded on demand, so runs without agent telemetry never load it.
+   * A receiver that cannot open is logged and the job runs without budgets:
+   * the job matters more than its meter.
    */
-  async prepareAgentTelemetry(): Promise<OtlpReceiver> {
+  async prepareAgentTelemetry(): Promise<OtlpReceiver | null> {
     // require, as settings.ts does for config files: evaluated only here, and it works under the test transpiler too.
     const receiverModule = (): typeof import('../otel/receiver') => require('../otel/receiver');
-    this.otlpOpening ??= receiverModule().OtlpReceiver.open(this.logger);
+    this.otlpOpening ??= receiverModule()
+      .OtlpReceiver.open(this.logger)
+      .catch((err: Error) => {
+        this.logger.error('the agent telemetry receiver could not open; budgets are not applied', { error: err.message });
+        this.otlpOpening = null; // the next job tries again
+        return null;
+      });
     this.otlpReceiver = await this.otlpOpening;
     return this.otlpReceiver;
   }
