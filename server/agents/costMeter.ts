@@ -25,6 +25,8 @@ interface CounterSpec {
   typeAttr?: string;
   /** Only points of these types count (a total that repeats its parts must not count twice). */
   onlyTypes?: readonly string[];
+  /** Points of these types do not count (a part already inside another type). */
+  skipTypes?: readonly string[];
 }
 
 /**
@@ -34,7 +36,8 @@ interface CounterSpec {
 export const USAGE_METRICS: Readonly<Record<string, CounterSpec>> = {
   'claude_code.token.usage': { measures: 'tokens', typeAttr: 'type' },
   'claude_code.cost.usage': { measures: 'cost' },
-  'gemini_cli.token.usage': { measures: 'tokens', typeAttr: 'type' },
+  // Gemini's cached tokens are part of its input count (the API's promptTokenCount includes them).
+  'gemini_cli.token.usage': { measures: 'tokens', typeAttr: 'type', skipTypes: ['cache'] },
   // Codex reports each type and their total; only the total counts.
   'codex.turn.token_usage': { measures: 'tokens', typeAttr: 'token_type', onlyTypes: ['total'] },
 };
@@ -91,7 +94,7 @@ export class CostMeter {
       const spec = USAGE_METRICS[p.name];
       if (!spec || p.kind === 'gauge' || p.value === null || !Number.isFinite(p.value)) continue;
       const type = spec.typeAttr ? (p.attributes[spec.typeAttr] ?? '') : '';
-      if (spec.onlyTypes && !spec.onlyTypes.includes(type)) continue;
+      if ((spec.onlyTypes && !spec.onlyTypes.includes(type)) || spec.skipTypes?.includes(type)) continue;
       const inc = this.increment(p);
       if (inc <= 0) continue;
       this.add(spec.measures, inc, p.attributes.model ?? '', type, t);

@@ -117,4 +117,11 @@ describe('CostMeter', () => {
     assert.equal(r.tokensTotal, 1000);
     assert.equal(r.points, 5);
   });
+
+  it("counts Gemini CLI's input, output, thought and tool tokens, not its cached ones (already inside input)", () => {
+    const m = new CostMeter(T0);
+    const gemini = (type: string, value: number): MetricPoint => ({ name: 'gemini_cli.token.usage', kind: 'sum', temporality: 'cumulative', value, startMs: 1, timeMs: 1, attributes: { type, model: 'gemini-2.5-pro' } });
+    m.observe([gemini('input', 800), gemini('cache', 500), gemini('output', 100), gemini('thought', 60), gemini('tool', 40)], T0 + 1000);
+    assert.equal(m.reading(T0 + 1000).tokensTotal, 1000);
+  });
 });
