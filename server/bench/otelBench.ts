@@ -88,7 +88,8 @@ async function payload(protocol: string, dir: string): Promise<Payload> {
   try {
     const env = envWithout({ OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_METRIC_EXPORT_INTERVAL: '1000' });
     // `yes`: a real program printing one line for ever at full CPU; FlowForge stops it (exit 137).
-    const m = await measure(run(join(dir, 'payload.db'), ['yes', 'retrying the same request']), dir, { env, okCodes: [137] });
+    // A store of its own per protocol: a runaway already recorded in the store is recognised sooner.
+    const m = await measure(run(join(dir, `payload-${protocol.replace('/', '-')}.db`), ['yes', 'retrying the same request']), dir, { env, okCodes: [137] });
     return { protocol, run_ms: round(m.wallMs), requests: received.requests, bytes: { ...received.bytes } };
   } finally {
     server.closeAllConnections();
