@@ -17,8 +17,9 @@ export class AgentUsageLink {
 
   /** Applies the attempt's telemetry variables to its environment. */
   applyEnv(env: Record<string, string>): Record<string, string> {
-    const { set, unset } = receiverEnv(this.grant);
+    const { set, unlessSet, unset } = receiverEnv(this.grant);
     for (const k of unset) delete env[k];
+    for (const [k, v] of Object.entries(unlessSet)) env[k] ??= v;
     return Object.assign(env, set);
   }
 

@@ -10,13 +10,21 @@ export const EXPORT_INTERVAL_MS = 2_000;
 /** Variables that would send the agent's metrics elsewhere; the run's own values replace them. */
 const REPLACED = ['GEMINI_TELEMETRY_OUTFILE'];
 
-export function receiverEnv(grant: ReceiverGrant): { set: Record<string, string>; unset: string[] } {
+/**
+ * `set` always wins; `unlessSet` only fills a gap: a user who sends the agent's
+ * logs or traces to a collector of their own keeps that generic endpoint and
+ * protocol, and the metrics-specific variables (which the SDK prefers) still
+ * bring the metrics here.
+ */
+export function receiverEnv(grant: ReceiverGrant): { set: Record<string, string>; unlessSet: Record<string, string>; unset: string[] } {
   return {
+    unlessSet: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: grant.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    },
     set: {
       // The OpenTelemetry SDK's own variables (any OTLP/HTTP exporter).
       OTEL_METRICS_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_ENDPOINT: grant.endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: grant.metricsUrl,
       OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf',
       OTEL_METRIC_EXPORT_INTERVAL: String(EXPORT_INTERVAL_MS),

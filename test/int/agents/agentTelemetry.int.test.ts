@@ -100,13 +100,15 @@ describe('agent telemetry: budgets on what the agent reports (OpenTelemetry SDK 
     const r = await cli.run(['run', '--db', db(), '--profile', 'agent', '--', process.execPath, '-e', probe], env);
     assert.equal(r.code, 0, r.output);
     const vars = Object.fromEntries(r.output.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-    assert.match(vars.OTEL_EXPORTER_OTLP_ENDPOINT!, /^http:\/\/127\.0\.0\.1:\d+\/otlp\/[A-Za-z0-9_-]{43}$/);
-    assert.equal(vars.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, `${vars.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/metrics`);
+    // The user's own collector keeps the generic endpoint (their logs and traces); the metrics come here.
+    assert.equal(vars.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://collector.example:4318');
+    assert.match(vars.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT!, /^http:\/\/127\.0\.0\.1:\d+\/otlp\/[A-Za-z0-9_-]{43}\/v1\/metrics$/);
+    const endpoint = vars.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT!.replace(/\/v1\/metrics$/, '');
     assert.equal(vars.OTEL_METRICS_EXPORTER, 'otlp');
     assert.equal(vars.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, 'http/protobuf');
     assert.equal(vars.CLAUDE_CODE_ENABLE_TELEMETRY, '1');
     assert.equal(vars.GEMINI_TELEMETRY_ENABLED, 'true');
-    assert.equal(vars.GEMINI_TELEMETRY_OTLP_ENDPOINT, vars.OTEL_EXPORTER_OTLP_ENDPOINT);
+    assert.equal(vars.GEMINI_TELEMETRY_OTLP_ENDPOINT, endpoint);
     assert.equal(vars.GEMINI_TELEMETRY_OUTFILE, undefined, 'an outfile would take the metrics elsewhere');
     assert.equal(vars.FLOWFORGE_API_KEY, undefined);
     assert.doesNotMatch(r.output, /ffk_should_never_reach_the_job/);
