@@ -1,7 +1,7 @@
 // The `flowforge` command line: a thin dispatcher over the subcommands.
 import { UsageError } from './util/args';
 import { runCommand } from './cli/runCommand';
-import { SettingsError } from './policy';
+import { SettingsError } from './policy/settings';
 import { StoreLockedError } from './store/lock';
 import { isOwnSecretVar } from './supervisor/childEnv';
 import { scrubInitialEnvironment } from './util/initialEnvironment';

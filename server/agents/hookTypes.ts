@@ -4,7 +4,6 @@
 // own documented shape. The per-agent modules (claudeHooks, geminiHooks,
 // codexHooks) hold everything specific to one agent.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { normalizeLine } from '../detect/normalize';
 
 export const HOOK_AGENTS = ['claude', 'gemini', 'codex'] as const;
@@ -59,28 +58,61 @@ export interface HookProtocol {
 
 export const json = (value: unknown): HookAnswer => ({ exitCode: 0, stdout: JSON.stringify(value), stderr: '' });
 
-/** Fields every agent sends; extra fields are kept and ignored (agents add fields often). */
-export const baseInput = z
-  .object({
-    hook_event_name: z.string(),
-    session_id: z.string().optional(),
-    cwd: z.string().optional(),
-  })
-  .passthrough();
+/**
+ * A hook's stdin as every agent sends it: the fields FlowForge reads, typed;
+ * any other field is kept and ignored (agents add fields often).
+ */
+export interface HookInput {
+  hook_event_name: string;
+  session_id?: string;
+  cwd?: string;
+  tool_name?: string;
+  tool_input?: unknown;
+  tool_response?: unknown;
+  error?: unknown;
+  stop_hook_active?: boolean;
+  [field: string]: unknown;
+}
 
-/** Parses JSON and checks it against a schema, with one readable line on failure. */
-export function parseWith<T extends z.ZodTypeAny>(schema: T, raw: string, agent: HookAgent): { ok: true; value: z.infer<T> } | { ok: false; error: string } {
+/**
+ * The fields that have a type, in the order they are checked (the first
+ * problem is the one reported). Checked by hand rather than with a schema
+ * library: `flowforge hook` runs on every tool call an agent makes, and so
+ * does this module in `flowforge run`'s start-up; neither should load one.
+ */
+const TYPED_FIELDS: readonly [field: string, type: 'string' | 'boolean', required: boolean][] = [
+  ['hook_event_name', 'string', true],
+  ['session_id', 'string', false],
+  ['cwd', 'string', false],
+  ['tool_name', 'string', false],
+  ['stop_hook_active', 'boolean', false],
+];
+
+const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+const invalid = (expected: string, v: unknown) => `Invalid input: expected ${expected}, received ${kindOf(v)}`;
+
+/** The problem with a parsed hook input, as `field: what is wrong`; null when it is usable. */
+function hookInputProblem(data: unknown): string | null {
+  if (kindOf(data) !== 'object') return invalid('object', data);
+  const o = data as Record<string, unknown>;
+  for (const [field, type, required] of TYPED_FIELDS) {
+    const v = o[field];
+    if (v === undefined && !required) continue;
+    if (typeof v !== type) return `${field}: ${invalid(type, v)}`;
+  }
+  return null;
+}
+
+/** Parses a hook's stdin, with one readable line on failure. */
+export function parseHookInput(raw: string, agent: HookAgent): { ok: true; value: HookInput } | { ok: false; error: string } {
   let data: unknown;
   try {
     data = JSON.parse(raw);
   } catch (err) {
     return { ok: false, error: `${agent} hook input is not JSON (${(err as Error).message})` };
   }
-  const res = schema.safeParse(data);
-  if (res.success) return { ok: true, value: res.data };
-  const issue = res.error.issues[0]!;
-  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-  return { ok: false, error: `${agent} hook input: ${where}${issue.message}` };
+  const problem = hookInputProblem(data);
+  return problem === null ? { ok: true, value: data as HookInput } : { ok: false, error: `${agent} hook input: ${problem}` };
 }
 
 /** JSON with sorted keys, so that the same input hashes the same however the agent ordered it. */
@@ -156,15 +188,6 @@ export function toolEvent(agent: HookAgent, phase: HookPhase, event: string, too
   };
 }
 
-const hookInput = baseInput.extend({
-  tool_name: z.string().optional(),
-  tool_input: z.unknown().optional(),
-  tool_response: z.unknown().optional(),
-  error: z.unknown().optional(),
-  stop_hook_active: z.boolean().optional(),
-});
-export type HookInput = z.infer<typeof hookInput>;
-
 /** What differs between agents: event names and the JSON shapes of a block and a nudge. */
 export interface ProtocolSpec {
   agent: HookAgent;
@@ -192,7 +215,7 @@ export function hookProtocol(spec: ProtocolSpec): HookProtocol {
   return {
     agent: spec.agent,
     parse(raw) {
-      const res = parseWith(hookInput, raw, spec.agent);
+      const res = parseHookInput(raw, spec.agent);
       if (!res.ok) return res;
       const v = res.value;
       const name = v.hook_event_name;

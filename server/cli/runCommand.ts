@@ -6,8 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { JobOutcome } from '../engine/events';
 import type { JobController } from '../engine/job';
-import { resolveSettings, type EffectiveSettings } from '../policy';
-import type { PolicyOverrides } from '../policy/types';
+import { resolveSettingsFrom } from '../policy/settings';
+import type { EffectiveSettings, PolicyOverrides } from '../policy/types';
 import { exitCodeFor } from '../shared/runEnd';
 import { numberFlag, oneOf, parse, selfCommand, str, UsageError } from '../util/args';
 import type { CliApi } from './cliApi';
@@ -216,13 +216,18 @@ function forwardStdin(job: JobController): void {
   process.stdin.on('error', () => job.closeInput());
 }
 
+/** The config file's values; its reader (a YAML parser, schemas) is loaded only when there is one. */
+async function configFileValues(overrides: PolicyOverrides) {
+  return overrides.configFile ? (await import('../policy/configFile')).loadConfigFile(overrides.configFile) : {};
+}
+
 export async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
   if (args === 'help') {
     process.stdout.write(RUN_HELP + '\n');
     return 0;
   }
-  const settings: EffectiveSettings = resolveSettings(args.overrides);
+  const settings: EffectiveSettings = resolveSettingsFrom(args.overrides, await configFileValues(args.overrides));
   // Without an API nothing reads the store while the job starts: the job goes first, the store opens beside it.
   const session = await openRunSession({ dbPath: args.db, quiet: args.quiet, sampleIntervalMs: settings.sampleIntervalMs, deferStore: args.apiPort === null, otlpEndpoint: args.otlpEndpoint });
   let api: CliApi | null = null;

@@ -3,7 +3,8 @@
 // restart say how the attempt must stop. It never changes the job's state
 // itself: it returns the stop, and the job's state machine carries it out.
 import type { SignalSnapshot } from '../detect/types';
-import { explainVerdict, type RestartController } from '../policy';
+import { explainVerdict } from '../policy/explain';
+import type { RestartController } from '../policy/restart';
 import type { Verdict } from '../policy/types';
 import type { Run } from '../shared/protocol/domain';
 import { redact } from '../shared/redact';

@@ -8,7 +8,7 @@ import { feedbackPath, feedbackText, writeFeedback } from '../agents/feedback';
 import { AgentLink } from '../agents/agentLink';
 import { AgentUsageLink } from '../agents/costLink';
 import type { StreamName } from '../detect/types';
-import { RestartController } from '../policy';
+import { RestartController } from '../policy/restart';
 import type { Verdict } from '../policy/types';
 import { redact } from '../shared/redact';
 import type { EndReason, Run } from '../shared/protocol/domain';

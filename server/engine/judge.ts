@@ -6,7 +6,8 @@ import type { ResourceReading, SignalSnapshot, StreamName } from '../detect/type
 import type { Verdict } from '../policy/types';
 import { Detector } from '../detect';
 import { SampledFeed } from '../detect/sampledFeed';
-import { PolicyEngine, type EffectiveSettings } from '../policy';
+import { PolicyEngine } from '../policy/policyEngine';
+import type { EffectiveSettings } from '../policy/types';
 import type { PolicyInputs } from '../policy/policyEngine';
 import { monotonicFrom, type Clock } from '../util/clock';
 

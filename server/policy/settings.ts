@@ -185,13 +185,6 @@ export function didYouMean(key: string, known: string[]): string | null {
 
 export const shown = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
 
-/**
- * Config files are read by configFile.ts, loaded only when one is given: its
- * YAML parser and zod schemas are most of what a plain `flowforge run` would
- * otherwise load at start-up.
- */
-const configFiles = (): typeof import('./configFile') => require('./configFile');
-
 // ------------------------------------------------------------------ flags
 
 /** A flag's value, checked against its rule; strings are parsed here so that messages quote what was typed. */
@@ -234,10 +227,16 @@ function flagValues(o: PolicyOverrides): ConfigValues {
 const defined = <T extends object>(o: Partial<T> | undefined): Partial<T> =>
   Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 
-/** Profile defaults < config file < flags. Throws SettingsError with a message a person can act on. */
-export function resolveSettings(overrides: PolicyOverrides = {}): EffectiveSettings {
+/**
+ * Profile defaults < config file < flags, with the config file's values
+ * already read (`file`: loadConfigFile(overrides.configFile), or {} without
+ * one). Most callers want resolveSettings (resolveSettings.ts), which reads
+ * it; `flowforge run` reads it itself, on demand, because the YAML parser and
+ * the schemas behind it are most of what it would otherwise load at start-up.
+ * Throws SettingsError with a message a person can act on.
+ */
+export function resolveSettingsFrom(overrides: PolicyOverrides, file: ConfigValues): EffectiveSettings {
   const flags = flagValues(overrides);
-  const file = overrides.configFile ? configFiles().loadConfigFile(overrides.configFile) : {};
   const profile = flags.profile ?? file.profile ?? 'standard';
 
   const detection: DetectionThresholds = {

@@ -5,7 +5,7 @@ import { CostMeter } from '../../server/agents/costMeter';
 import { Detector } from '../../server/detect/detector';
 import type { SignalSnapshot } from '../../server/detect/types';
 import { PolicyEngine } from '../../server/policy/policyEngine';
-import { resolveSettings } from '../../server/policy/settings';
+import { resolveSettings } from '../../server/policy/resolveSettings';
 import type { PolicyOverrides, Verdict } from '../../server/policy/types';
 import type { MetricPoint } from '../../server/otel/receiverDecode';
 import { FakeClock } from '../../server/util/clock';

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { parseCapability } from '../../../server/agents/hookWire';
 import type { JobController } from '../../../server/engine/job';
 import { plainJobSpec } from '../../../server/bench/benchJob';
-import { resolveSettings } from '../../../server/policy/settings';
+import { resolveSettings } from '../../../server/policy/resolveSettings';
 import { REPO, waitFor } from '../../helpers/processes';
 import { useEngine } from './engineBox';
 

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { plainJobSpec } from '../../../server/bench/benchJob';
-import { resolveSettings } from '../../../server/policy/settings';
+import { resolveSettings } from '../../../server/policy/resolveSettings';
 import { FIXTURES, REPO } from '../../helpers/processes';
 import { useEngine } from './engineBox';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Detector } from '../../../server/detect/detector';
 import type { SignalSnapshot } from '../../../server/detect/types';
 import { PolicyEngine } from '../../../server/policy/policyEngine';
-import { resolveSettings } from '../../../server/policy/settings';
+import { resolveSettings } from '../../../server/policy/resolveSettings';
 import type { PolicyOverrides, Verdict } from '../../../server/policy/types';
 import { LinuxProcSource } from '../../../server/supervisor/processTable';
 import { TreeTracker } from '../../../server/supervisor/treeTracker';

@@ -4,7 +4,7 @@
 import { TraceOutput, type Trace } from '../../../server/bench/traceRecorder';
 import { Detector } from '../../../server/detect/detector';
 import { PolicyEngine } from '../../../server/policy/policyEngine';
-import { resolveSettings } from '../../../server/policy/settings';
+import { resolveSettings } from '../../../server/policy/resolveSettings';
 import type { PolicyOverrides } from '../../../server/policy/types';
 import { FakeClock } from '../../../server/util/clock';
 import type { SimResult, Tick } from './simulate';

@@ -5,7 +5,7 @@ import { Detector } from '../../../server/detect/detector';
 import type { SignatureInputs } from '../../../server/detect/signatures';
 import type { DetectionThresholds, SignalSnapshot } from '../../../server/detect/types';
 import { PolicyEngine } from '../../../server/policy/policyEngine';
-import { resolveSettings } from '../../../server/policy/settings';
+import { resolveSettings } from '../../../server/policy/resolveSettings';
 import type { EffectiveSettings, PolicyOverrides, Verdict } from '../../../server/policy/types';
 import { FakeClock } from '../../../server/util/clock';
 

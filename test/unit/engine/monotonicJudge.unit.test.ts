@@ -5,7 +5,7 @@
 // every stretch and the silence over instead of counting as evidence.
 import { strict as assert } from 'node:assert';
 import { detectorJudge, type Judge } from '../../../server/engine/judge';
-import { resolveSettings } from '../../../server/policy/settings';
+import { resolveSettings } from '../../../server/policy/resolveSettings';
 import type { PolicyOverrides } from '../../../server/policy/types';
 import { FakeClock } from '../../../server/util/clock';
 

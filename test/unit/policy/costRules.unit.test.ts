@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Detector } from '../../../server/detect/detector';
 import { explainVerdict } from '../../../server/policy/explain';
 import { PolicyEngine } from '../../../server/policy/policyEngine';
-import { resolveSettings, SettingsError } from '../../../server/policy/settings';
+import { resolveSettings } from '../../../server/policy/resolveSettings';
+import { SettingsError } from '../../../server/policy/settings';
 import type { PolicyOverrides, Verdict } from '../../../server/policy/types';
 import { simulateAgentUsage } from '../../helpers/agentUsageSim';
 

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { profileThresholds } from '../../../server/policy/profiles';
-import { didYouMean, resolveSettings, SettingsError } from '../../../server/policy/settings';
+import { resolveSettings } from '../../../server/policy/resolveSettings';
+import { didYouMean, SettingsError } from '../../../server/policy/settings';
 
 describe('resolveSettings', () => {
   let dir: string;
