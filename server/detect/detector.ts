@@ -319,6 +319,9 @@ export class Detector {
     this.repetitive.update(t, lines >= MIN_LINES_FOR_REPETITION && repetition >= this.th.repetition && novelShare <= this.th.maxNovelty);
     const repetitive = repetition >= this.th.repetition;
     const signature = repetitive && cycle !== null ? this.signatureOf(cycleStream, cycle) : null;
+    // A cycle that fails somewhere (a traceback whose frames and source lines carry no failure
+    // word) fails every time round: all its lines count as failing, not only the error line.
+    const cycleFailing = repetitive && cycle !== null && cycle > 1 && this.cycleFails(cycleStream, cycle) ? repetition : 0;
     const learned = this.learnedMatch(known.learned, t);
     const allowed = this.allowedMatch(known.allowed, signature, t);
     for (const dropped of this.table.trim()) if (dropped.sampler) this.samplers--;
@@ -347,7 +350,7 @@ export class Detector {
         bytesDelta: sealed.bytes,
         templates: top.map((x) => x.stat.text),
         templateShares: top.map((x) => x.share),
-        failingShare: top.reduce((n, x) => n + (x.stat.failing ? x.share : 0), 0),
+        failingShare: Math.max(cycleFailing, top.reduce((n, x) => n + (x.stat.failing ? x.share : 0), 0)),
         evidence: top.slice(0, 3).map((x) => x.stat.sample).filter((s) => s.length > 0),
       },
       memory: this.resources.memory(t),
@@ -365,6 +368,14 @@ export class Detector {
     const hashes = new Uint32Array(period);
     for (let i = 0; i < period; i++) hashes[i] = this.keyHash(c.keyBack(period - i));
     return signatureOf(hashes);
+  }
+
+  /** Whether any of a stream's last `period` lines (its cycle) says something failed. */
+  private cycleFails(st: StreamState, period: number): boolean {
+    const c = st.cycles;
+    if (!c.has(period)) return false;
+    for (let i = 1; i <= period; i++) if (this.table.get(c.keyBack(i))?.failing) return true;
+    return false;
   }
 
   /** A template key as a run-independent hash: its text's (the key is only the hash it was first seen under). */

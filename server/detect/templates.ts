@@ -11,7 +11,27 @@ import type { ProgressSampler } from './progress';
  * poll. Tested once per new template, never per line.
  */
 export const FAILURE_WORDS =
-  /\b(errors?|err|fail(s|ed|ing|ure)?|fatal|exception|traceback|refused|unreachable|unable|cannot|can't|couldn't|could not|denied|timed out|timeout|retry(ing)?|retries|panic|abort(ed)?|crash(ed|ing)?|not found|econn\w*|enoent|eai_again)\b/i;
+  /\b(errors?|err|fail(s|ed|ing|ure)?|fatal|exception|traceback|refused|unreachable|unable|cannot|can't|couldn't|could not|denied|timed out|timeout|retry(ing)?|retries|panic(ked)?|abort(ed)?|crash(ed|ing)?|not found|econn\w*|enoent|eai_again)\b/i;
+
+/**
+ * The shapes of a crash report, whatever its words: an exception class named
+ * in CamelCase (`KeyError: 'alpha'`, `TypeError`, `java.lang.NullPointerException`,
+ * `ConnectionResetError`), and the frame lines of a stack trace in Python
+ * (`File "x.py", line <N>, in f`), JavaScript and Java (`at f (x.js:<N>:<N>)`,
+ * `at a.B.c(B.java:<N>)`) and Go (`goroutine <N> [running]:`, `x.go:<N> +<HEX>`).
+ * A traceback is mostly frames: without these, a loop that crashes and retries
+ * looks like one failing line in ten. Tested on templates (numbers already masked).
+ */
+export const FAILURE_SHAPES: readonly RegExp[] = [
+  /(^|[^A-Za-z0-9_])[A-Z][A-Za-z0-9]*(Error|Exception)\b/,
+  /^File "[^"]+", line <N>(, in .+)?$/,
+  /^at .+[.:]<N>(:<N>)?\)?$/,
+  /^goroutine <N> \[[a-z ]+\]:$/,
+  /\.go:<N>( \+<HEX>)?$/,
+];
+
+/** Whether a template says something failed: a failure word or a crash report's shape. */
+export const isFailing = (template: string): boolean => FAILURE_WORDS.test(template) || FAILURE_SHAPES.some((re) => re.test(template));
 
 export class TemplateStat {
   count = 0;
@@ -27,7 +47,7 @@ export class TemplateStat {
   pairPending = false;
   /** The hash of lines that are exactly this template (not a repetition of it): only those are sampled for numbers. */
   fieldsHash: number | null = null;
-  /** Whether the template says something failed (see FAILURE_WORDS); set once, when it is first seen. */
+  /** Whether the template says something failed (see isFailing); set once, when it is first seen. */
   failing = false;
   /** Where this template was last seen on stdout / stderr (that stream's CycleTracker position), -1 never. */
   lastPosOut = -1;
@@ -76,7 +96,7 @@ export class TemplateTable {
     const isNew = stat === undefined;
     if (!stat) {
       stat = new TemplateStat(hash, text, t);
-      stat.failing = FAILURE_WORDS.test(text);
+      stat.failing = isFailing(text);
       this.byText.set(text, stat);
     }
     if (raw === text) stat.fieldsHash ??= hash;
