@@ -23,7 +23,8 @@ describe('agent ladder: nudge → block → stop in a real supervised job', func
 
   async function runSim(agent: string, simArgs: string[]): Promise<{ outcome: JobOutcome; output: string }> {
     let output = '';
-    const job = box.engine.startJob(plainJobSpec(`sim-${agent}`, process.execPath, [SIM, `--agent=${agent}`, ...simArgs], { cwd: REPO, env: { FLOWFORGE_HOOK: join(REPO, 'dist/flowforge-hook') } }));
+    // In the test's own folder: a stop writes flowforge-feedback.md beside the job, never into the checkout.
+    const job = box.engine.startJob(plainJobSpec(`sim-${agent}`, process.execPath, [SIM, `--agent=${agent}`, ...simArgs], { cwd: box.dir, env: { FLOWFORGE_HOOK: join(REPO, 'dist/flowforge-hook') } }));
     box.engine.events.on('output', (o) => {
       if (o.job_id === job.jobId) output += o.chunk.toString();
     });
