@@ -5,7 +5,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { processStartTicks, StoreLockedError, type LockHolder } from '../store/lock';
-import { defaultStorePath } from '../store/paths';
+import { defaultStorePath, SQLITE_HEADER } from '../store/paths';
 import { pendingSpoolFiles, SPOOL_MAX_FILES, writeSpool } from '../store/spool';
 import { ReaperClient } from '../supervisor/reaper';
 import type { Logger } from '../util/logger';
@@ -58,7 +58,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+const SQLITE_MAGIC = Buffer.from(SQLITE_HEADER, 'latin1');
 
 /** False for a store file that exists with something other than SQLite in it. */
 function looksLikeSqlite(path: string): boolean {
@@ -71,7 +71,7 @@ function looksLikeSqlite(path: string): boolean {
   try {
     const head = Buffer.alloc(16);
     const n = readSync(fd, head, 0, 16, 0);
-    return n === 0 || head.equals(SQLITE_HEADER);
+    return n === 0 || head.equals(SQLITE_MAGIC);
   } finally {
     closeSync(fd);
   }

@@ -16,7 +16,7 @@ import { loadSqlJs } from './sqljs';
 import { applySpool, discardSpool, spoolDirFor } from './spool';
 import { SqlEvidenceStore } from './sqlStore';
 import { fileTimestamp } from './timeFormat';
-import { ensureStoreFolder, errCode, StoreUnwritableError } from './paths';
+import { ensureStoreFolder, errCode, SQLITE_HEADER, StoreUnwritableError } from './paths';
 export { defaultStorePath, ensureStoreFolder, StoreUnwritableError } from './paths';
 import type { RetentionSettings } from './types';
 
@@ -48,7 +48,6 @@ export class StoreIncompatibleError extends Error {
   }
 }
 
-const SQLITE_HEADER = 'SQLite format 3\0';
 
 function readStoreFile(path: string): Buffer | null {
   try {

@@ -4,6 +4,9 @@ import { mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 
+/** The first 16 bytes of every SQLite file: how a store file is told from something else. */
+export const SQLITE_HEADER = 'SQLite format 3\0';
+
 /** Where `flowforge run` keeps its store unless told otherwise (`--db`). */
 export function defaultStorePath(
   env: NodeJS.ProcessEnv = process.env,
