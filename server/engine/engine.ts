@@ -17,6 +17,9 @@ import { Recorder } from './recorder';
 import { SignatureBook } from './signatureBook';
 
 const FULL_SCAN_EVERY = 10;
+/** A tick this late is a gap for the judges (see detect/stretch.ts): the same bar. */
+const LATE_TICK_FACTOR = 5;
+const LATE_TICK_MIN_MS = 5_000;
 
 export interface EngineOptions {
   store: EvidenceStore;
@@ -58,6 +61,8 @@ export class Engine {
   private ticking = false;
   private tickCount = 0;
   private lastTickAt: number | null = null;
+  /** Monotonic start of the last tick, to notice one that came far too late. */
+  private lastTickStart: number | null = null;
   private lastTickError: string | null = null;
   private shuttingDown = false;
   /** Workspaces whose protection is off: their jobs alert instead of killing or restarting. */
@@ -197,8 +202,12 @@ export class Engine {
   async tick(): Promise<void> {
     if (this.ticking) return; // a slow snapshot never piles up ticks
     const active = this.activeJobs();
-    if (active.length === 0) return;
+    if (active.length === 0) {
+      this.lastTickStart = null; // idle time between jobs is no gap
+      return;
+    }
     this.ticking = true;
+    this.noteLateTick();
     try {
       const full = this.tickCount++ % FULL_SCAN_EVERY === 0;
       const snapshot = await this.source.snapshot(full ? undefined : active.flatMap((j) => j.processSeeds()));
@@ -210,6 +219,21 @@ export class Engine {
       this.logger.error('sampling failed', { error: this.lastTickError });
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /**
+   * A reading far later than the interval (the supervisor was stopped, starved
+   * or paused) makes the judges start their durations over: time nobody
+   * watched is not evidence. Said in the log, so that a runaway judged late
+   * has its reason on record.
+   */
+  private noteLateTick(): void {
+    const now = this.clock.monotonic?.() ?? this.clock.now();
+    const since = this.lastTickStart === null ? 0 : now - this.lastTickStart;
+    this.lastTickStart = now;
+    if (since >= LATE_TICK_FACTOR * this.intervalMs && since >= LATE_TICK_MIN_MS) {
+      this.logger.warn('readings came late: durations start over', { gapMs: Math.round(since), intervalMs: this.intervalMs });
     }
   }
 

@@ -55,6 +55,15 @@ export class FakeClock implements Clock {
     this.timers = this.timers.filter((x) => (x as unknown) !== handle);
   }
 
+  /**
+   * The process was stopped or starved: time moves on and no timer fires in
+   * between; the ones that came due fire late on the next `advance`, as
+   * overdue timers do when a blocked event loop resumes.
+   */
+  stall(ms: number): void {
+    this.t += ms;
+  }
+
   /** Moves time forward, firing due timers in order. */
   advance(ms: number): void {
     const end = this.t + ms;
@@ -63,7 +72,7 @@ export class FakeClock implements Clock {
       const next = this.timers[0];
       if (!next || next.at > end) break;
       this.timers.shift();
-      this.t = next.at;
+      this.t = Math.max(this.t, next.at); // an overdue timer (after a stall) fires late, not back in time
       next.fn();
     }
     this.t = end;

@@ -73,6 +73,7 @@ interface World {
   engine: Engine;
   store: SqlEvidenceStore;
   errors: string[];
+  warnings: string[];
   interventions: InterventionEvent['kind'][];
   incidents: Map<string, Incident>;
 }
@@ -83,9 +84,10 @@ async function setUp(script: Script): Promise<World> {
   const clock = new FakeClock(Date.now());
   const store = (await openStore({ path: null, clock })).store;
   const errors: string[] = [];
-  const logger = createLogger((level, line) => level === 'error' && errors.push(line), 'debug');
+  const warnings: string[] = [];
+  const logger = createLogger((level, line) => (level === 'error' ? errors : level === 'warn' ? warnings : []).push(line), 'debug');
   const engine = new Engine({ store, clock, logger, processSource: new LinuxProcSource(), judgeFactory: scriptedJudge(script), sampleIntervalMs: 1000 });
-  const w: World = { clock, engine, store, errors, interventions: [], incidents: new Map() };
+  const w: World = { clock, engine, store, errors, warnings, interventions: [], incidents: new Map() };
   engine.events.on('intervention', (e) => w.interventions.push(e.kind));
   engine.events.on('incident', (i) => w.incidents.set(i.id, { ...i }));
   world = w;
@@ -135,6 +137,32 @@ describe('engine: the job state machine', function () {
     assert.ok(job.currentRun?.pid, 'no pid');
     await tick(w);
     assert.equal(job.state.name, 'running');
+  });
+
+  it('a reading far later than the interval is logged as a gap; ordinary ticks and idle time are not', async () => {
+    const w = await setUp(() => 'continue');
+    const settle = () => new Promise((r) => setImmediate(r)); // lets a tick that the clock fired finish
+    const job = sleepJob(w);
+    for (let s = 0; s < 3; s++) {
+      w.clock.advance(1000);
+      await settle();
+    }
+    assert.deepEqual(w.warnings, []);
+    w.clock.stall(20_000); // the supervisor was stopped or starved for 20 s
+    w.clock.advance(0); // it resumes: the overdue tick fires
+    await settle();
+    assert.equal(w.warnings.length, 1, w.warnings.join('\n'));
+    assert.match(w.warnings[0]!, /^readings came late: durations start over \{"gapMs":2\d{4},"intervalMs":1000\}$/);
+    await job.stop({ actor: 'test', reason: 'enough' });
+    w.clock.advance(600_000); // no job for ten minutes: nothing was due, so no gap
+    await settle();
+    const next = sleepJob(w);
+    for (let s = 0; s < 3; s++) {
+      w.clock.advance(1000);
+      await settle();
+    }
+    assert.equal(w.warnings.length, 1, w.warnings.join('\n'));
+    await next.stop({ actor: 'test', reason: 'enough' });
   });
 
   it('stop during back-off: the job ends at once, as stopped by the user, and no attempt follows', async () => {
