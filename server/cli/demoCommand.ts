@@ -1,7 +1,11 @@
 // `flowforge demo`: a runaway agent and a healthy build side by side. FlowForge
 // catches the runaway, restarts it under supervision, it comes back healthy,
 // and the build is left alone. Prints what happened and where the evidence is.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { numberFlag, parse, selfCommand, str } from '../util/args';
+import { FEEDBACK_FILE } from '../agents/feedback';
 import { HEALTHY_BUILD, RUNAWAY_AGENT } from '../shared/demoJobs';
 import { openSession, type Session } from './session';
 import { resolveSettings } from '../policy';
@@ -14,14 +18,14 @@ Runs two built-in jobs under FlowForge: an AI agent stuck in a loop at full CPU,
 and a healthy build. Shows the runaway being caught and restarted, and the build
 left alone. Takes about half a minute.`;
 
-function startDemoJob(session: Session, name: string, source: string, restartable: boolean): JobController {
+function startDemoJob(session: Session, name: string, source: string, restartable: boolean, cwd: string): JobController {
   const settings = resolveSettings({ profile: 'standard', onRunaway: restartable ? 'restart' : 'kill' });
   return session.engine.startJob({
     name,
     command: process.execPath,
     args: ['-e', source],
     shell: false,
-    cwd: process.cwd(),
+    cwd,
     env: { ELECTRON_RUN_AS_NODE: '1' },
     source: 'demo',
     workspaceId: null,
@@ -51,7 +55,8 @@ function showOutput(session: Session, job: JobController, label: string): void {
   });
 }
 
-function report(runaway: JobOutcome, build: JobOutcome, storePath: string): boolean {
+function report(runaway: JobOutcome, build: JobOutcome, storePath: string, workDir: string): boolean {
+  const feedback = join(workDir, FEEDBACK_FILE);
   const caught = runaway.intervened && runaway.intervened_after_s !== null;
   const recovered = runaway.outcome === 'restarted' && runaway.exit_code === 0;
   const buildClean = !build.intervened && build.outcome === 'exited' && build.exit_code === 0 && build.alerts === 0;
@@ -68,6 +73,7 @@ function report(runaway: JobOutcome, build: JobOutcome, storePath: string): bool
     `  ${selfCommand()} incidents --db ${storePath}`,
     ...runaway.incident_ids.slice(0, 1).map((id) => `  ${selfCommand()} timeline --incident ${id} --db ${storePath}`),
     '  In VS Code: FlowForge: Show Incidents',
+    ...(existsSync(feedback) ? [`What FlowForge left for the agent's next attempt: ${feedback}`] : []),
     '',
   ];
   process.stdout.write(lines.join('\n'));
@@ -84,8 +90,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const session = await openSession({ dbPath: str(values, 'db') });
   try {
     process.stdout.write('FlowForge demo: an agent stuck in a loop, and a healthy build, both supervised.\n\n');
-    const runaway = startDemoJob(session, 'demo: looping agent', RUNAWAY_AGENT, true);
-    const build = startDemoJob(session, 'demo: healthy build', HEALTHY_BUILD, false);
+    // The jobs' own folder: a stop leaves flowforge-feedback.md beside the job, and the
+    // demo must not leave files in whatever folder it was started from (a checkout).
+    const workDir = mkdtempSync(join(tmpdir(), 'flowforge-demo-'));
+    const runaway = startDemoJob(session, 'demo: looping agent', RUNAWAY_AGENT, true, workDir);
+    const build = startDemoJob(session, 'demo: healthy build', HEALTHY_BUILD, false, workDir);
     showOutput(session, runaway, 'agent');
     showOutput(session, build, 'build');
     session.engine.events.on('intervention', (e) => {
@@ -95,7 +104,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const timer = setTimeout(() => void session.close('demo timed out'), timeoutS * 1000);
     const [r, b] = await Promise.all([runaway.whenEnded(), build.whenEnded()]);
     clearTimeout(timer);
-    return report(r, b, session.storePath) ? 0 : 1;
+    return report(r, b, session.storePath, workDir) ? 0 : 1;
   } finally {
     await session.close();
   }
