@@ -197,7 +197,7 @@ export class RunControl {
 
   signal(runId: string, signal: NodeJS.Signals, by: Actor): boolean {
     const { run, job } = this.target(runId, by.principal);
-    const delivered = this.activeJob(run, job).signal(signal);
+    const delivered = this.activeJob(run, job).io.signal(signal);
     this.d.engine.recordAudit({
       actor: by.principal.actor,
       action: 'signal',
@@ -216,7 +216,7 @@ export class RunControl {
     const data = body.data_base64 !== undefined ? Buffer.from(body.data_base64, 'base64') : Buffer.from(body.data ?? '', 'utf8');
     let written = false;
     try {
-      written = active.spec.stdin === 'pipe' && active.write(data);
+      written = active.spec.stdin === 'pipe' && active.io.write(data);
     } catch (err) {
       if (!(err instanceof InputBacklogError)) throw err;
       throw tooManyRequests('input-backlog', `run '${run.id}' is not reading its input: ${err.message}; retry once it has caught up`, 1000);
@@ -230,7 +230,7 @@ export class RunControl {
     if (job && job.spec.watchShellPid === undefined)
       throw conflict(`run '${run.id}' was started by FlowForge, which reads its output itself; lines are only for watched terminal commands`);
     const active = this.activeJob(run, job);
-    active.feed(body.lines, body.end ? { exitCode: body.end.exit_code } : undefined);
+    active.io.feed(body.lines, body.end ? { exitCode: body.end.exit_code } : undefined);
     this.d.outputs.addLines(run.id, body.lines);
     return { accepted: body.lines.length, ended: body.end !== undefined };
   }

@@ -178,7 +178,7 @@ export function summaryOf(o: JobOutcome): Record<string, unknown> {
 export function passThroughOutput(session: Session, job: JobController): OutputRelay {
   const relay = new OutputRelay(
     { stdout: process.stdout, stderr: process.stderr },
-    { setPaused: (paused) => job.pauseOutput(paused), closeOutput: (stream) => job.closeOutput(stream) },
+    { setPaused: (paused) => job.io.pauseOutput(paused), closeOutput: (stream) => job.io.closeOutput(stream) },
   );
   session.engine.events.on('output', (e) => {
     if (e.job_id === job.jobId) relay.push(e.stream, e.chunk);
@@ -211,9 +211,9 @@ export function stopOnSignals(job: JobController, session: Session): void {
 }
 
 function forwardStdin(job: JobController): void {
-  process.stdin.on('data', (d: Buffer) => job.write(d));
-  process.stdin.on('end', () => job.closeInput());
-  process.stdin.on('error', () => job.closeInput());
+  process.stdin.on('data', (d: Buffer) => job.io.write(d));
+  process.stdin.on('end', () => job.io.closeInput());
+  process.stdin.on('error', () => job.io.closeInput());
 }
 
 /** The config file's values; its reader (a YAML parser, schemas) is loaded only when there is one. */

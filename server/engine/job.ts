@@ -3,21 +3,17 @@
 // change goes through transition(). Each attempt (attempt.ts) knows how to
 // start, watch and stop its process tree; the verdicts' consequences
 // (records, notices, which stop) come from interventions.ts.
-import { existsSync } from 'node:fs';
-import { feedbackPath, feedbackText, writeFeedback } from '../agents/feedback';
-import { AgentLink } from '../agents/agentLink';
-import { AgentUsageLink } from '../agents/costLink';
-import type { StreamName } from '../detect/types';
 import { RestartController } from '../policy/restart';
-import type { Verdict } from '../policy/types';
 import { redact } from '../shared/redact';
 import type { EndReason, Run } from '../shared/protocol/domain';
 import type { ProcessSnapshot } from '../supervisor/processTable';
 import type { ExitInfo } from '../supervisor/supervisedProcess';
 import { newId } from '../util/ids';
 import { Attempt, newRun } from './attempt';
+import { AttemptIo } from './attemptIo';
 import type { JobOutcome } from './events';
 import { IncidentBook } from './incidentBook';
+import { JobAgentSide } from './jobAgentSide';
 import { signatureScope } from './signatureBook';
 import { Interventions, type AutoStop } from './interventions';
 import { JobTally } from './jobOutcome';
@@ -41,8 +37,9 @@ export class JobController {
   private readonly tally: JobTally;
   private readonly interventions: Interventions;
   private protectionOn = true;
-  /** The feedback file FlowForge wrote when it last stopped an attempt (handed to the next one). */
-  private feedbackWritten: string | null = null;
+  private readonly agent: JobAgentSide;
+  /** Input, output flow and signals, to whichever attempt runs now. */
+  readonly io = new AttemptIo(() => this.machine.attempt ?? null);
   private endWaiters: ((o: JobOutcome) => void)[] = [];
 
   readonly spec: JobSpec;
@@ -61,6 +58,7 @@ export class JobController {
     const job = { jobId: this.jobId, name: this.spec.name, workspaceId: spec.workspaceId, settings: spec.settings };
     this.incidents = new IncidentBook(job, ctx.recorder, ctx.clock);
     this.interventions = new Interventions(this.spec, ctx, this.tally, this.incidents, this.restarts);
+    this.agent = new JobAgentSide(this.spec, ctx, this.incidents, () => this.protectionOn);
     this.machine = new JobStateMachine((next, prev, why) => this.entered(next, prev, why));
   }
 
@@ -104,7 +102,7 @@ export class JobController {
   private startAttempt(requestId: string | null, why: string): Run {
     const run = newRun(this.jobId, this.runs.length + 1, this.spec, this.ctx.clock.now());
     this.runs.push(run);
-    const attempt = new Attempt(run, this.spec, this.ctx, this.openAgentLink(run), this.feedbackFor(run.attempt), this.openUsageLink(run));
+    const attempt = new Attempt(run, this.spec, this.ctx, this.agent.openAgentLink(run), this.agent.feedbackFor(run.attempt), this.agent.openUsageLink(run));
     this.transition({ name: 'starting', attempt }, why);
     attempt.start(requestId);
     if (attempt.tracker) this.transition({ name: 'running', attempt }, `pid ${run.pid}`);
@@ -127,7 +125,7 @@ export class JobController {
     } catch (err) {
       this.ctx.logger.error(`${this.spec.name}: wrapping up the run failed`, { run_id: attempt.run.id, error: (err as Error).message });
     }
-    this.recordLastAgentSteps(attempt);
+    this.agent.recordLastSteps(attempt);
     attempt.closeAgentLink();
     this.incidents.close(this.ctx.clock.now());
     const { after } = this.state as Extract<JobState, { name: 'stopping' }>;
@@ -161,64 +159,10 @@ export class JobController {
       const st = this.interventions.react(s.attempt.run, v, judged.snap);
       if (st && !stop) {
         stop = st;
-        this.leaveFeedback(s.attempt.run, v, st);
+        this.agent.leaveFeedback(s.attempt.run, v, st.endReason === 'restarted');
       }
     }
     if (stop) this.stopAttempt(s.attempt, stop.endReason, 'SIGTERM', null, stop.why, afterAutoStop(stop));
-  }
-
-  /** FlowForge stops the job: flowforge-feedback.md says why, for the next attempt (or the next run). */
-  private leaveFeedback(run: Run, verdict: Verdict, stop: AutoStop): void {
-    const path = feedbackPath(this.spec.cwd, this.spec.feedbackFile);
-    if (!path) return;
-    try {
-      writeFeedback(path, feedbackText(run, verdict, stop.endReason === 'restarted'));
-      this.feedbackWritten = path;
-    } catch (err) {
-      this.ctx.logger.warn(`${this.spec.name}: could not write ${path}`, { error: (err as Error).message });
-    }
-  }
-
-  /** The feedback an attempt gets: what FlowForge wrote when it stopped the last one, or (first attempt, injectFeedback) a file left by an earlier run. */
-  private feedbackFor(attemptNo: number): string | null {
-    if (attemptNo > 1) return this.feedbackWritten;
-    const path = this.spec.injectFeedback ? feedbackPath(this.spec.cwd, this.spec.feedbackFile) : null;
-    return path && existsSync(path) ? path : null;
-  }
-
-  /** Ladder steps taken after the last tick of an attempt that has ended (an agent told to stop may exit first): recorded, not acted on. */
-  private recordLastAgentSteps(attempt: Attempt): void {
-    const last = attempt.agentVerdicts();
-    for (const v of last?.verdicts ?? []) {
-      this.incidents.track(attempt.run, v, last!.snap);
-      this.incidents.recordDecision(attempt.run, v);
-    }
-  }
-
-  private openAgentLink(run: Run): AgentLink | null {
-    const channel = this.ctx.agentChannel;
-    if (!channel) return null;
-    const host = {
-      now: () => this.ctx.clock.now(),
-      protectionOn: () => this.protectionOn,
-      incident: () => {
-        const inc = this.incidents.current;
-        return inc ? { id: inc.id, title: inc.title, reason: inc.reason } : null;
-      },
-    };
-    return new AgentLink(channel, run.id, this.spec.settings, host, this.ctx.logger);
-  }
-
-  /** A run with agent telemetry gets its own endpoint on the receiver; without a receiver its budgets cannot act, which is said once. */
-  private openUsageLink(run: Run): AgentUsageLink | null {
-    // A watched terminal command was not started by FlowForge: its environment is not ours to set.
-    if (!this.spec.settings.agentTelemetry || this.spec.watchShellPid !== undefined) return null;
-    const receiver = this.ctx.otlpReceiver;
-    if (!receiver) {
-      if (run.attempt === 1) this.ctx.logger.warn(`${this.spec.name}: agent telemetry was asked for, but no receiver is open; budgets are not applied`, { run_id: run.id });
-      return null;
-    }
-    return new AgentUsageLink(receiver, run.id, () => this.ctx.clock.now());
   }
 
   /** Where this job's learned signatures live (its workspace, or its directory). */
@@ -283,34 +227,6 @@ export class JobController {
       case 'ended':
         return { ok: true, run: this.startAttempt(requestId, why) };
     }
-  }
-
-  /** Forwards a signal (Ctrl+C from a terminal) to the job's process group. */
-  signal(sig: NodeJS.Signals): boolean {
-    return this.machine.attempt?.proc.signalGroup(sig) ?? false;
-  }
-
-  write(data: string | Buffer): boolean {
-    return this.machine.attempt?.proc.write(data) ?? false;
-  }
-
-  /** Backpressure from whoever consumes the output (a slow terminal). */
-  pauseOutput(paused: boolean): void {
-    this.machine.attempt?.pauseOutput(paused);
-  }
-
-  /** Whoever read this stream is gone: stop reading it, so the job meets a closed pipe as it would without us. */
-  closeOutput(stream: StreamName): void {
-    this.machine.attempt?.closeOutput(stream);
-  }
-
-  closeInput(): void {
-    this.machine.attempt?.proc.closeStdin();
-  }
-
-  /** Watch mode: output lines the terminal saw, and the command's end. */
-  feed(lines: string[], end?: { exitCode: number | null }): void {
-    this.machine.attempt?.feed(lines, end);
   }
 
   private outcome(endReason: EndReason | null): JobOutcome {

@@ -39,7 +39,7 @@ describe('flowforge-feedback.md: written on stop, handed to the restarted attemp
   it('the restarted agent gets the feedback by file and on stdin, and does not loop again', async () => {
     const { job, output } = start({ injectFeedback: true, onRunaway: 'restart' });
     // The first attempt gets nothing on stdin: close it so the simulator reads an empty feedback.
-    job.closeInput();
+    job.io.closeInput();
     const outcome = await job.whenEnded();
     const path = join(box.dir, 'flowforge-feedback.md');
     assert.ok(existsSync(path), 'written beside the job');
@@ -70,7 +70,7 @@ describe('flowforge-feedback.md: written on stop, handed to the restarted attemp
   it('a chosen path is used; null writes nothing', async () => {
     const chosen = join(box.dir, 'notes', '..', 'why-stopped.md');
     const a = start({ feedbackFile: chosen, onRunaway: 'kill' });
-    a.job.closeInput();
+    a.job.io.closeInput();
     const outcome = await a.job.whenEnded();
     assert.equal(outcome.outcome, 'killed');
     assert.ok(existsSync(join(box.dir, 'why-stopped.md')));
@@ -78,7 +78,7 @@ describe('flowforge-feedback.md: written on stop, handed to the restarted attemp
     rmSync(join(box.dir, 'why-stopped.md'));
 
     const b = start({ feedbackFile: null, onRunaway: 'kill' });
-    b.job.closeInput();
+    b.job.io.closeInput();
     await b.job.whenEnded();
     assert.ok(!existsSync(join(box.dir, 'why-stopped.md')) && !existsSync(join(box.dir, 'flowforge-feedback.md')));
   });
