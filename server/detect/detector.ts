@@ -99,6 +99,13 @@ export class Detector {
   private readonly repetitive = new Stretch(MISSES_TO_RESET);
   private readonly slotMs: number;
   private samplers = 0;
+  /**
+   * How many times the feed skipped output (counted it without reading it). A
+   * progress pair is two consecutive lines of a template: one whose halves lie
+   * on both sides of a skip would see a counter jump by however many lines were
+   * skipped, and a plain counter would pass for progress.
+   */
+  private skips = 0;
   /** The allowed signature seen last, and when. */
   private allowedSeen: { sig: KnownSignature; t: number } | null = null;
 
@@ -149,6 +156,7 @@ export class Detector {
 
   /** Output the feed counted without analysing it (see sampledFeed.ts): rate, totals and silence see it. */
   observeCounted(stream: StreamName, bytes: number, lines: number, t: number): void {
+    if (lines > 0) this.skips++;
     this.bytesTotal += bytes;
     this.cur.bytes += bytes;
     this.linesTotal += lines;
@@ -268,12 +276,14 @@ export class Detector {
       this.samplers++;
     }
     if (tpl.sampler.fieldCount !== n) return; // a hash collision between two templates: skip
-    if (tpl.pairPending) {
+    if (tpl.pairPending && tpl.pairSkips === this.skips) {
       tpl.sampler.complete(this.norm.values, tpl.count);
       tpl.pairPending = false;
     } else {
+      // A new slot, or a pair whose first line came before a skip: this line starts it afresh.
       tpl.sampler.start(this.norm.values, this.norm.flags, t, tpl.count);
       tpl.pairPending = true;
+      tpl.pairSkips = this.skips;
       tpl.nextSlotT = t + this.slotMs;
     }
   }

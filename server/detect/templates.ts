@@ -45,6 +45,8 @@ export class TemplateStat {
   /** When the next sampled line may start a pair, and whether a pair waits for its second line. */
   nextSlotT = 0;
   pairPending = false;
+  /** The detector's skip count when the pending pair started (its second line must follow without a skip). */
+  pairSkips = 0;
   /** The hash of lines that are exactly this template (not a repetition of it): only those are sampled for numbers. */
   fieldsHash: number | null = null;
   /** Whether the template says something failed (see isFailing); set once, when it is first seen. */

@@ -110,3 +110,52 @@ describe('sampled feed', () => {
     assert.equal(s.linesTotal, 0);
   });
 });
+
+describe('sampled feed: progress pairs never straddle a skip', () => {
+  // A flood's counter ([N] below) seen in short analysed runs with skipped stretches
+  // between them: a pair whose halves lay on both sides of a skip saw the counter
+  // jump by the skipped lines, varying from skip to skip, and read as progress —
+  // which kept a print flood (R01) from ever being judged a loop.
+  const line = (n: number) => `[${n}] Processing item ${n % 7} at 0x${(n * 2654435761 % 0xffffffffff).toString(16)} with value 0.${String(n * 7919 % 100000).padStart(5, '0')}`;
+  // Real clock values: a number near "now" in ms or s would be taken for a clock.
+  const T0 = 1_700_000_000_000;
+  /** `runLength(step)`: how many consecutive lines are read before the next skip (the budget decides this). */
+  const flood = (runLength: (step: number) => number) => {
+    const d = new Detector(profileThresholds('standard'), T0);
+    let n = 1;
+    let snap: SignalSnapshot = d.snapshot(T0);
+    for (let step = 1; step <= 200; step++) {
+      const t = T0 + step * 100;
+      let text = '';
+      for (let k = runLength(step); k > 0; k--) text += line(n++) + '\n';
+      d.observeOutput('stdout', Buffer.from(text), t);
+      const skipped = 500 + ((step * 37) % 400); // a different stretch each time, as the budget allows
+      d.observeCounted('stdout', skipped * 60, skipped, t + 50);
+      n += skipped;
+      if (step % 10 === 0) snap = d.snapshot(t + 60);
+    }
+    return snap.output;
+  };
+
+  it('a counter read in short runs between skips, some a single line (the budget ran out after it), is a bare counter, not progress', () => {
+    // Pairs start every 500 ms (a fortieth of the progress window): here at steps 2, 7, 12, ...,
+    // each on a run of a single line, so every pair would straddle a skip.
+    const out = flood((step) => (step % 5 === 2 ? 1 : 3));
+    assert.equal(out.progressKnown, true, out.progressDetail);
+    assert.ok(out.progress <= 0.5, `progress ${out.progress}: ${out.progressDetail}`);
+    assert.match(out.progressDetail, /the same step/);
+  });
+
+  it('near miss: the same counter read in full (no skips) is the same bare counter', () => {
+    const d = new Detector(profileThresholds('standard'), 0);
+    let snap: SignalSnapshot = d.snapshot(T0);
+    for (let step = 1, n = 1; step <= 200; step++) {
+      let text = '';
+      for (let k = 0; k < 50; k++) text += line(n++) + '\n';
+      d.observeOutput('stdout', Buffer.from(text), T0 + step * 100);
+      if (step % 10 === 0) snap = d.snapshot(T0 + step * 100 + 10);
+    }
+    assert.ok(snap.output.progress <= 0.5, snap.output.progressDetail);
+    assert.match(snap.output.progressDetail, /the same step/);
+  });
+});
